@@ -1,0 +1,23 @@
+// liveness.hpp — kernel-released liveness tokens.
+//
+// Each participant of a named segment holds an OFD write lock on one byte of
+// the segment object (byte 0: owner, byte 1+i: reader i). The kernel drops
+// the lock when the last descriptor of that open file description closes,
+// which includes every way a process can die, so "lock free" means "gone".
+// PIDs are recorded for people, never used to decide liveness.
+#pragma once
+
+#include <cstdint>
+
+namespace zerodds::flatdata::liveness {
+
+inline constexpr std::uint64_t kOwnerByte = 0;
+inline constexpr std::uint64_t reader_byte(std::uint32_t index) { return 1 + std::uint64_t{index}; }
+
+// Non-blocking exclusive lock of one byte through fd's open file description.
+bool try_lock(int fd, std::uint64_t offset);
+void unlock(int fd, std::uint64_t offset);
+// True when a lock held through another open file description covers the byte.
+bool locked_by_other(int fd, std::uint64_t offset);
+
+}  // namespace zerodds::flatdata::liveness

@@ -1,0 +1,67 @@
+// notify.cpp — futex calls and clocks. See notify.hpp.
+#include "notify.hpp"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+
+namespace zerodds::flatdata::notify {
+
+std::int64_t now_ns() {
+    struct timespec ts {};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::int64_t coarse_now_ns() {
+    struct timespec ts {};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected, std::int64_t timeout_ns) {
+    const std::int64_t slice = std::clamp<std::int64_t>(timeout_ns, 0, kMaxSleepSliceNs);
+    struct timespec ts {};
+    ts.tv_sec = slice / 1'000'000'000;
+    ts.tv_nsec = slice % 1'000'000'000;
+    // Shared (not FUTEX_PRIVATE_FLAG): the word lives in memory other
+    // processes map. EAGAIN (value changed), EINTR and ETIMEDOUT all mean
+    // "re-check"; the caller loops.
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT, expected, &ts, nullptr,
+              0);
+}
+
+void futex_wake_all(std::atomic<std::uint32_t>* word) {
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE, INT_MAX, nullptr,
+              nullptr, 0);
+}
+
+std::int64_t spin_budget_ns() {
+    static const std::int64_t budget = [] {
+        const char* env = std::getenv("ZFD_SPIN_NS");
+        if (env == nullptr || *env == '\0') return std::int64_t{2000};
+        char* end = nullptr;
+        const long long v = std::strtoll(env, &end, 10);
+        if (end == env || v < 0) return std::int64_t{2000};
+        return static_cast<std::int64_t>(std::min<long long>(v, 1'000'000'000));
+    }();
+    return budget;
+}
+
+Deadline::Deadline(std::int64_t timeout_ns)
+    : at(timeout_ns < 0 ? INT64_MAX : now_ns() + timeout_ns), forever(timeout_ns < 0) {}
+
+bool Deadline::expired() const { return !forever && now_ns() >= at; }
+
+std::int64_t Deadline::remaining_ns() const {
+    if (forever) return INT64_MAX;
+    return std::max<std::int64_t>(0, at - now_ns());
+}
+
+}  // namespace zerodds::flatdata::notify

@@ -1,0 +1,87 @@
+// notify.hpp — sleeping and waking across processes.
+//
+// A futex word in shared memory, used without FUTEX_PRIVATE_FLAG so waiters
+// in other processes are woken. Wakers pay for a system call only when a
+// waiter is counted (see PROTOCOL.md, "Commit", for the ordering that makes
+// skipping safe). Every sleep is cut into slices of at most kMaxSleepSlice so
+// a lost wake-up or a dead peer costs bounded time.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace zerodds::flatdata::notify {
+
+inline constexpr std::int64_t kMaxSleepSliceNs = 100'000'000;  // 100 ms
+
+// Monotonic clock in ns (vDSO, no system call).
+std::int64_t now_ns();
+// Coarse monotonic clock in ns (cheaper; jiffy resolution). Commit stamps.
+std::int64_t coarse_now_ns();
+
+// Sleeps while *word == expected, at most timeout_ns (clamped to the slice).
+void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected, std::int64_t timeout_ns);
+void futex_wake_all(std::atomic<std::uint32_t>* word);
+
+// Bumps `word` and wakes its sleepers if `waiters` is non-zero. The caller's
+// state change must be a seq_cst operation issued before this call.
+inline void wake_if_waiting(std::atomic<std::uint32_t>& waiters, std::atomic<std::uint32_t>& word) {
+    if (waiters.load(std::memory_order_seq_cst) != 0) {
+        word.fetch_add(1, std::memory_order_seq_cst);
+        futex_wake_all(&word);
+    }
+}
+
+// Spin budget before parking, from ZFD_SPIN_NS (default 2000 ns, read once).
+std::int64_t spin_budget_ns();
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield" ::: "memory");
+#endif
+}
+
+// Deadline arithmetic: timeout_ns < 0 means forever.
+struct Deadline {
+    explicit Deadline(std::int64_t timeout_ns);
+    bool expired() const;
+    std::int64_t remaining_ns() const;  // clamped to >= 0; huge when forever
+    std::int64_t at;
+    bool forever;
+};
+
+// Generic wait: spin for the budget, then park on `word` (counting in
+// `waiters`) until ready() is true or the deadline passes. `check` may also
+// end the wait early with a status of its own; it is re-evaluated after every
+// wake-up. Returns true when ready.
+template <typename Ready>
+bool wait_until(Ready&& ready, std::atomic<std::uint32_t>& waiters,
+                std::atomic<std::uint32_t>& word, const Deadline& deadline) {
+    if (ready()) return true;
+    const std::int64_t spin = spin_budget_ns();
+    if (spin > 0) {
+        const std::int64_t spin_end = now_ns() + spin;
+        do {
+            for (int i = 0; i < 64; ++i) {
+                cpu_relax();
+                if (ready()) return true;
+            }
+        } while (now_ns() < spin_end && !deadline.expired());
+    }
+    for (;;) {
+        if (deadline.expired()) return ready();
+        waiters.fetch_add(1, std::memory_order_seq_cst);
+        const std::uint32_t seen = word.load(std::memory_order_seq_cst);
+        if (ready()) {
+            waiters.fetch_sub(1, std::memory_order_seq_cst);
+            return true;
+        }
+        futex_wait(&word, seen, deadline.remaining_ns());
+        waiters.fetch_sub(1, std::memory_order_seq_cst);
+        if (ready()) return true;
+    }
+}
+
+}  // namespace zerodds::flatdata::notify

@@ -1,0 +1,424 @@
+// segment.cpp — segment lifecycle: create, open (with full validation),
+// unlink, close; info; notify generation; eviction and liveness.
+//
+// Invariant kept here: a Segment::Impl only ever holds geometry that was
+// validated against the size of the mapping (open) or computed by us
+// (create); the protocol code trusts those copies and nothing else.
+#include "liveness.hpp"
+#include "notify.hpp"
+#include "segment_impl.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <random>
+#include <thread>
+
+namespace zerodds::flatdata {
+
+using namespace layout;
+
+namespace {
+
+constexpr auto kAcq = std::memory_order_acquire;
+constexpr auto kRel = std::memory_order_release;
+constexpr auto kRlx = std::memory_order_relaxed;
+constexpr auto kSeq = std::memory_order_seq_cst;
+
+constexpr std::size_t kMaxNameLength = 200;
+constexpr std::int64_t kOwnerProbeIntervalNs = 10'000'000;  // 10 ms
+constexpr auto kReadyWait = std::chrono::milliseconds(1000);
+
+std::uint64_t random_u64() {
+    static thread_local std::mt19937_64 rng{std::random_device{}() ^
+                                            (std::uint64_t(::getpid()) << 32) ^
+                                            std::uint64_t(notify::now_ns())};
+    return rng();
+}
+
+// Points the Impl's views into the region and copies validated geometry.
+void bind(Segment::Impl& s, const Geometry& g) {
+    std::byte* base = s.region->base();
+    s.hdr = reinterpret_cast<SegmentHeader*>(base);
+    s.readers = reinterpret_cast<ReaderEntry*>(base + g.readers_offset);
+    s.slots = reinterpret_cast<SlotControl*>(base + g.slots_offset);
+    s.log = reinterpret_cast<LogEntry*>(base + g.log_offset);
+    s.payload = base + g.payload_offset;
+    s.slot_count = g.slot_count;
+    s.log_size = g.log_size;
+    s.log_mask = g.log_size - 1;
+    s.slot_capacity = g.slot_capacity;
+    s.payload_stride = g.payload_stride;
+    s.total_size = g.total_size;
+}
+
+// Writes a fresh header and control area; `state` goes ready last.
+void initialise(Segment::Impl& s, const Geometry& g, const SegmentConfig& config) {
+    SegmentHeader* h = new (s.region->base()) SegmentHeader{};
+    h->magic = kMagic;
+    h->layout_version = kLayoutVersion;
+    h->endian_marker = kEndianMarker;
+    h->header_size = sizeof(SegmentHeader);
+    h->slot_count = g.slot_count;
+    h->slot_capacity = g.slot_capacity;
+    h->payload_stride = g.payload_stride;
+    h->total_size = g.total_size;
+    h->segment_id = s.segment_id;
+    h->log_size = g.log_size;
+    h->max_readers = kReaderEntries;
+    h->readers_offset = g.readers_offset;
+    h->slots_offset = g.slots_offset;
+    h->log_offset = g.log_offset;
+    h->payload_offset = g.payload_offset;
+    h->owner_pid = ::getpid();
+    h->owner_uid = ::geteuid();
+    h->has_type_hash = config.type_hash ? 1 : 0;
+    if (config.type_hash) std::memcpy(h->type_hash, config.type_hash->data(), kTypeHashSize);
+    h->created_ns = static_cast<std::uint64_t>(notify::now_ns());
+    bind(s, g);
+    for (std::uint32_t i = 0; i < kMaxReaders; ++i) new (&s.readers[i]) ReaderEntry{};
+    for (std::uint32_t k = 0; k < g.slot_count; ++k) new (&s.slots[k]) SlotControl{};
+    for (std::uint64_t i = 0; i < g.log_size; ++i) new (&s.log[i]) LogEntry{};
+    h->state.store(kSegmentReady, kRel);
+}
+
+}  // namespace
+
+std::uint32_t random_tag() {
+    std::uint32_t t = 0;
+    while (t == 0) t = static_cast<std::uint32_t>(random_u64()) & token::kTagMask;
+    return t;
+}
+
+bool Segment::valid_name(const char* name) {
+    if (name == nullptr) return false;
+    std::size_t n = 0;
+    for (const char* p = name; *p != '\0'; ++p, ++n) {
+        if (n >= kMaxNameLength) return false;
+        const char c = *p;
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == '.' || c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return n >= 1;
+}
+
+Segment::Segment(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Segment::~Segment() {
+    if (impl_ && impl_->owner) close_owner();
+}
+
+Status Segment::create(const char* name, const SegmentConfig& config, std::shared_ptr<Segment>* out,
+                       ErrorDetail* detail) {
+    if (name != nullptr && !valid_name(name)) {
+        return fail(detail, Status::invalid_argument, 0,
+                    "segment name must be 1..200 characters of [A-Za-z0-9._-]");
+    }
+    if (config.slot_count == 0 || config.slot_capacity == 0) {
+        return fail(detail, Status::invalid_argument, 0,
+                    "slot_count ({}) and slot_capacity ({}) must be non-zero", config.slot_count,
+                    config.slot_capacity);
+    }
+    if (config.slot_count > kMaxSlotCount) {
+        return fail(detail, Status::invalid_argument, 0, "slot_count {} exceeds the maximum {}",
+                    config.slot_count, kMaxSlotCount);
+    }
+    Geometry g{};
+    if (!compute_geometry(config.slot_count, config.slot_capacity, &g)) {
+        return fail(detail, Status::out_of_memory, 0,
+                    "{} slots of {} bytes do not fit in one segment", config.slot_count,
+                    config.slot_capacity);
+    }
+    auto impl = std::make_unique<Impl>();
+    Status st = name == nullptr
+                    ? Region::create_heap(g.total_size, &impl->region, detail)
+                    : Region::create_named(shm_path(name), g.total_size, config.mode,
+                                           config.replace_stale, &impl->region, detail);
+    if (st != Status::ok) return st;
+    impl->owner = true;
+    impl->named = name != nullptr;
+    impl->segment_id = random_u64();
+    impl->owner_pid = ::getpid();
+    impl->type_hash = config.type_hash;
+    impl->loan_tag = random_tag();
+    initialise(*impl, g, config);
+    out->reset(new Segment(std::move(impl)));
+    return Status::ok;
+}
+
+Status Segment::open(const char* name, const std::uint8_t* expected_type_hash,
+                     std::shared_ptr<Segment>* out, ErrorDetail* detail) {
+    if (!valid_name(name)) {
+        return fail(detail, Status::invalid_argument, 0,
+                    "segment name must be 1..200 characters of [A-Za-z0-9._-]");
+    }
+    auto impl = std::make_unique<Impl>();
+    if (Status st = Region::open_named(shm_path(name), &impl->region, detail); st != Status::ok) {
+        return st;
+    }
+    Region& r = *impl->region;
+    const std::uint64_t object_size = r.size();
+    auto* h = reinterpret_cast<SegmentHeader*>(r.base());
+
+    // The creator stores `state` last; wait a bounded time for it.
+    const auto deadline = std::chrono::steady_clock::now() + kReadyWait;
+    std::uint32_t state = h->state.load(kAcq);
+    while (state != kSegmentReady) {
+        if (state != kSegmentInitialising && state != 0) {
+            return fail(detail, Status::corrupt, 0, "segment state word is {} (expected {} or {})",
+                        state, kSegmentInitialising, kSegmentReady);
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return fail(detail, Status::timeout, 0,
+                        "segment {} is still initialising (state {}) after {} ms", name, state,
+                        kReadyWait.count());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        state = h->state.load(kAcq);
+    }
+
+    // Read every identity field once, then validate the locals.
+    const std::uint64_t magic = h->magic;
+    const std::uint32_t version = h->layout_version;
+    const std::uint32_t endian = h->endian_marker;
+    const std::uint32_t header_size = h->header_size;
+    const std::uint32_t max_readers = h->max_readers;
+    const std::uint32_t slot_count = h->slot_count;
+    const std::uint64_t slot_capacity = h->slot_capacity;
+    const std::uint64_t payload_stride = h->payload_stride;
+    const std::uint64_t total_size = h->total_size;
+    const std::uint32_t log_size = h->log_size;
+    const std::uint64_t readers_offset = h->readers_offset;
+    const std::uint64_t slots_offset = h->slots_offset;
+    const std::uint64_t log_offset = h->log_offset;
+    const std::uint64_t payload_offset = h->payload_offset;
+    const std::uint32_t has_hash = h->has_type_hash;
+    TypeHash hash{};
+    std::memcpy(hash.data(), h->type_hash, kTypeHashSize);
+
+    if (magic != kMagic) {
+        return fail(detail, Status::incompatible, 0, "bad magic {:#018x} (expected {:#018x})", magic,
+                    kMagic);
+    }
+    if (version != kLayoutVersion) {
+        return fail(detail, Status::incompatible, 0, "layout version {} (this library reads {})",
+                    version, kLayoutVersion);
+    }
+    if (endian != kEndianMarker) {
+        return fail(detail, Status::incompatible, 0, "endian marker {:#x} (expected {:#x})", endian,
+                    kEndianMarker);
+    }
+    if (header_size != sizeof(SegmentHeader) || max_readers != kReaderEntries) {
+        return fail(detail, Status::incompatible, 0,
+                    "header size {} / max readers {} (expected {} / {})", header_size, max_readers,
+                    sizeof(SegmentHeader), kReaderEntries);
+    }
+    if (slot_count == 0 || slot_count > kMaxSlotCount) {
+        return fail(detail, Status::corrupt, 0, "slot_count {} out of range 1..{}", slot_count,
+                    kMaxSlotCount);
+    }
+    Geometry g{};
+    if (!compute_geometry(slot_count, slot_capacity, &g)) {
+        return fail(detail, Status::corrupt, 0, "slot_count {} x slot_capacity {} overflows",
+                    slot_count, slot_capacity);
+    }
+    if (payload_stride != g.payload_stride || log_size != g.log_size ||
+        readers_offset != g.readers_offset || slots_offset != g.slots_offset ||
+        log_offset != g.log_offset || payload_offset != g.payload_offset) {
+        return fail(detail, Status::corrupt, 0,
+                    "geometry fields disagree with slot_count {} and slot_capacity {}: stride {} "
+                    "(expected {}), log {} ({}), offsets {}/{}/{}/{} ({}/{}/{}/{})",
+                    slot_count, slot_capacity, payload_stride, g.payload_stride, log_size,
+                    g.log_size, readers_offset, slots_offset, log_offset, payload_offset,
+                    g.readers_offset, g.slots_offset, g.log_offset, g.payload_offset);
+    }
+    if (total_size != g.total_size) {
+        return fail(detail, Status::corrupt, 0, "total_size {} (expected {})", total_size,
+                    g.total_size);
+    }
+    if (total_size > object_size) {
+        return fail(detail, Status::corrupt, 0,
+                    "segment needs {} bytes but the object has only {}", total_size, object_size);
+    }
+    if (has_hash > 1) {
+        return fail(detail, Status::corrupt, 0, "has_type_hash is {} (expected 0 or 1)", has_hash);
+    }
+    if (expected_type_hash != nullptr) {
+        if (has_hash == 0) {
+            return fail(detail, Status::type_mismatch, 0,
+                        "segment {} carries no type hash but one was expected", name);
+        }
+        if (std::memcmp(hash.data(), expected_type_hash, kTypeHashSize) != 0) {
+            return fail(detail, Status::type_mismatch, 0, "type hash {:02x} differs from expected {:02x}",
+                        fmt::join(hash, ""),
+                        fmt::join(expected_type_hash, expected_type_hash + kTypeHashSize, ""));
+        }
+    }
+
+    impl->owner = false;
+    impl->named = true;
+    impl->segment_id = h->segment_id;
+    impl->owner_pid = h->owner_pid;
+    if (has_hash == 1) impl->type_hash = hash;
+    impl->loan_tag = random_tag();
+    bind(*impl, g);
+    if (!r.protect_read_only(g.payload_offset, g.total_size - g.payload_offset)) {
+        return fail(detail, Status::system_error, errno, "mprotect of the payload area failed");
+    }
+    out->reset(new Segment(std::move(impl)));
+    return Status::ok;
+}
+
+Status Segment::unlink(const char* name, ErrorDetail* detail) {
+    if (!valid_name(name)) {
+        return fail(detail, Status::invalid_argument, 0,
+                    "segment name must be 1..200 characters of [A-Za-z0-9._-]");
+    }
+    return Region::unlink_named(shm_path(name), detail);
+}
+
+void Segment::close_owner() {
+    Impl& s = *impl_;
+    if (!s.owner || s.owner_closed.exchange(true)) return;
+    // Loans in flight are discarded: nobody will commit them now.
+    for (std::uint32_t k = 0; k < s.slot_count; ++k) {
+        std::uint64_t w = s.slots[k].state.load(kAcq);
+        if (word_state(w) == kSlotLoaned) {
+            s.slots[k].state.compare_exchange_strong(w, slot_word(word_gen(w), kSlotFree), kSeq);
+        }
+    }
+    // After every commit (release order): readers that see the flag and then
+    // find nothing in the log know nothing more will come.
+    s.hdr->owner_closed.store(kOwnerClosed, kSeq);
+    for (auto* word : {&s.hdr->data_futex, &s.hdr->space_futex, &s.hdr->change_futex}) {
+        word->fetch_add(1, kSeq);
+        notify::futex_wake_all(word);
+    }
+    if (s.named) s.region->unlink_if_same_object();
+}
+
+bool Segment::is_owner() const { return impl_->owner; }
+
+bool Segment::Impl::owner_is_gone() {
+    if (owner_gone.load(kRlx)) return true;
+    if (hdr->owner_closed.load(kAcq) != kOwnerOpen || owner_closed.load(kRlx)) {
+        owner_gone.store(true, kRlx);
+        return true;
+    }
+    if (!named || owner) return false;
+    const std::int64_t now = notify::coarse_now_ns();
+    if (now - last_owner_probe_ns.load(kRlx) < kOwnerProbeIntervalNs) return false;
+    last_owner_probe_ns.store(now, kRlx);
+    if (region->byte_locked(liveness::kOwnerByte)) return false;
+    owner_gone.store(true, kRlx);
+    return true;
+}
+
+void Segment::info(SegmentInfo* out) const {
+    const Impl& s = *impl_;
+    out->slot_count = s.slot_count;
+    out->slot_capacity = s.slot_capacity;
+    out->slot_stride = s.payload_stride + sizeof(SlotControl);
+    out->total_size = s.total_size;
+    out->segment_id = s.segment_id;
+    out->is_named = s.named;
+    out->is_owner = s.owner;
+    out->type_hash = s.type_hash;
+    out->active_readers = s.hdr->active_readers.load(kAcq);
+    out->owner_pid = s.owner_pid;
+    if (s.owner || !s.named) {
+        out->owner_alive = !s.owner_closed.load(kRlx);
+    } else {
+        out->owner_alive = s.hdr->owner_closed.load(kAcq) == kOwnerOpen &&
+                           s.region->byte_locked(liveness::kOwnerByte);
+    }
+    out->next_sequence = s.hdr->next_seq.load(kAcq);
+}
+
+std::uint64_t Segment::notify_generation() const { return impl_->generation(); }
+
+Status Segment::wait_for_change(std::uint64_t last_generation, std::int64_t timeout_ns) {
+    Impl& s = *impl_;
+    const notify::Deadline deadline(timeout_ns);
+    const bool changed = notify::wait_until([&] { return s.generation() != last_generation; },
+                                            s.hdr->change_waiters, s.hdr->change_futex, deadline);
+    return changed ? Status::ok : Status::timeout;
+}
+
+Status Segment::evict_stale(std::int64_t max_age_ns, std::uint32_t* out_evicted) {
+    Impl& s = *impl_;
+    if (!s.owner) return Status::permission;
+    if (max_age_ns < 0) return Status::invalid_argument;
+    std::lock_guard lock(s.reclaim_mutex);
+    const auto now = static_cast<std::uint64_t>(notify::coarse_now_ns());
+    std::uint32_t evicted = 0;
+    for (std::uint32_t k = 0; k < s.slot_count; ++k) {
+        SlotControl& c = s.slots[k];
+        std::uint64_t w = c.state.load(kAcq);
+        if (word_state(w) != kSlotCommitted || c.pending.load(kAcq) == 0) continue;
+        const std::uint64_t committed = c.commit_ns.load(kRlx);
+        if (now < committed || now - committed < static_cast<std::uint64_t>(max_age_ns)) continue;
+        // pending first, then the generation: a reserve racing us sees a
+        // free COMMITTED slot and moves the generation itself, never a FREE
+        // slot whose pending bits we are about to wipe from a new sample.
+        c.pending.store(0, kSeq);
+        c.state.compare_exchange_strong(w, slot_word(word_gen(w) + 1, kSlotFree), kSeq);
+        ++evicted;
+        s.slot_freed();
+    }
+    if (out_evicted != nullptr) *out_evicted = evicted;
+    return Status::ok;
+}
+
+namespace {
+
+// Detaches reader `index` if its entry word is still `word`.
+bool detach(Segment::Impl& s, std::uint32_t index, std::uint64_t word) {
+    ReaderEntry& e = s.readers[index];
+    if (!e.word.compare_exchange_strong(word, ((word >> 2) + 1) << 2 | kReaderFree, kSeq)) {
+        return false;
+    }
+    s.hdr->active_readers.fetch_and(~(std::uint64_t{1} << index), kSeq);
+    s.hdr->membership.fetch_add(1, kSeq);
+    s.clear_reader_bits(index);
+    // A sleeping detached reader should notice now, not after its slice.
+    s.hdr->data_futex.fetch_add(1, kSeq);
+    notify::futex_wake_all(&s.hdr->data_futex);
+    return true;
+}
+
+}  // namespace
+
+Status Segment::mark_reader_disconnected(std::uint32_t reader_index) {
+    Impl& s = *impl_;
+    if (!s.owner) return Status::permission;
+    if (reader_index >= kMaxReaders) return Status::invalid_argument;
+    std::lock_guard lock(s.reclaim_mutex);
+    const std::uint64_t w = s.readers[reader_index].word.load(kAcq);
+    if ((w & 3u) != kReaderActive) return Status::not_found;
+    return detach(s, reader_index, w) ? Status::ok : Status::not_found;
+}
+
+Status Segment::reap_dead_readers(std::uint32_t* out_reaped) {
+    Impl& s = *impl_;
+    if (!s.owner) return Status::permission;
+    std::uint32_t reaped = 0;
+    if (s.named) {
+        std::lock_guard lock(s.reclaim_mutex);
+        for (std::uint32_t i = 0; i < kMaxReaders; ++i) {
+            const std::uint64_t w = s.readers[i].word.load(kAcq);
+            if ((w & 3u) != kReaderActive && (w & 3u) != kReaderClosing) continue;
+            // Attach locks before activating and close frees before
+            // unlocking, so an ACTIVE (or CLOSING) entry without its lock
+            // belongs to a process that died.
+            if (s.region->byte_locked(liveness::reader_byte(i))) continue;
+            if (detach(s, i, w)) ++reaped;
+        }
+    }
+    if (out_reaped != nullptr) *out_reaped = reaped;
+    return Status::ok;
+}
+
+}  // namespace zerodds::flatdata

@@ -1,0 +1,129 @@
+// segment.hpp — a segment (one region of slots) and the readers attached to it.
+//
+// Owns: the mapping of one region (heap for in-memory segments, shm_open+mmap
+// for named ones), the writer's loans, the reader table, notify and liveness.
+// The slot protocol itself is one piece of code for both kinds of region; see
+// src/PROTOCOL.md for its states and transitions.
+//
+// Thread-safety: Segment methods may be called from any thread. A Reader is
+// used by one thread at a time. Nothing here throws except std::bad_alloc
+// from create/open/Reader::open, which the C facade catches.
+#pragma once
+
+#include "status.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+namespace zerodds::flatdata {
+
+inline constexpr std::size_t kTypeHashSize = 16;
+inline constexpr std::uint32_t kMaxReaders = 64;
+inline constexpr std::uint32_t kMaxSlotCount = 1u << 24;  // token index field width
+inline constexpr std::int64_t kWaitForever = -1;
+
+using TypeHash = std::array<std::uint8_t, kTypeHashSize>;
+
+struct SegmentConfig {
+    std::uint32_t slot_count = 64;
+    std::uint64_t slot_capacity = 1024;
+    std::uint32_t mode = 0600;
+    bool replace_stale = false;
+    std::optional<TypeHash> type_hash;
+};
+
+struct SegmentInfo {
+    std::uint32_t slot_count = 0;
+    std::uint64_t slot_capacity = 0;
+    std::uint64_t slot_stride = 0;
+    std::uint64_t total_size = 0;
+    std::uint64_t segment_id = 0;
+    bool is_named = false;
+    bool is_owner = false;
+    std::optional<TypeHash> type_hash;
+    std::uint64_t active_readers = 0;
+    std::int32_t owner_pid = 0;
+    bool owner_alive = false;
+    std::uint64_t next_sequence = 0;
+};
+
+class Region;  // region.hpp
+class Reader;
+
+class Segment : public std::enable_shared_from_this<Segment> {
+public:
+    // name == nullptr: in-memory. Otherwise a POSIX segment "zfd.<name>".
+    static Status create(const char* name, const SegmentConfig& config,
+                         std::shared_ptr<Segment>* out, ErrorDetail* detail);
+    static Status open(const char* name, const std::uint8_t* expected_type_hash,
+                       std::shared_ptr<Segment>* out, ErrorDetail* detail);
+    static Status unlink(const char* name, ErrorDetail* detail);
+    // True when name is 1..200 chars of [A-Za-z0-9._-].
+    static bool valid_name(const char* name);
+
+    ~Segment();
+    Segment(const Segment&) = delete;
+    Segment& operator=(const Segment&) = delete;
+
+    // Called by the owner handle's close: discards loans, marks the segment
+    // closed for readers, unlinks the name. Idempotent.
+    void close_owner();
+
+    bool is_owner() const;
+    void info(SegmentInfo* out) const;
+
+    // Writer side (owner only: Status::permission otherwise).
+    Status reserve(std::uint64_t* token, void** data);
+    Status reserve_wait(std::int64_t timeout_ns, std::uint64_t* token, void** data);
+    Status slot_data(std::uint64_t token, void** data, std::uint64_t* capacity);
+    Status commit_in_place(std::uint64_t token, std::size_t len, std::uint64_t* sequence);
+    Status commit(std::uint64_t token, const void* bytes, std::size_t len, std::uint64_t* sequence);
+    Status discard(std::uint64_t token);
+    Status publish(const void* bytes, std::size_t len, std::uint64_t* sequence);
+
+    // Notify generation: commits + freed slots.
+    std::uint64_t notify_generation() const;
+    Status wait_for_change(std::uint64_t last_generation, std::int64_t timeout_ns);
+
+    // Eviction and liveness (owner only).
+    Status evict_stale(std::int64_t max_age_ns, std::uint32_t* evicted);
+    Status mark_reader_disconnected(std::uint32_t reader_index);
+    Status reap_dead_readers(std::uint32_t* reaped);
+
+    struct Impl;
+    Impl& impl() { return *impl_; }
+    const Impl& impl() const { return *impl_; }
+
+private:
+    explicit Segment(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+class Reader {
+public:
+    // Attaches a reader; it sees samples committed after this call.
+    static Status open(const std::shared_ptr<Segment>& segment, std::unique_ptr<Reader>* out);
+    ~Reader();  // detaches and releases whatever it holds
+    Reader(const Reader&) = delete;
+    Reader& operator=(const Reader&) = delete;
+
+    std::uint32_t index() const;
+    Status take(std::uint64_t* token, const void** data, std::size_t* len, std::uint64_t* sequence);
+    Status release(std::uint64_t token);
+    Status take_copy(void* buf, std::size_t capacity, std::size_t* len, std::uint64_t* sequence);
+    Status wait(std::int64_t timeout_ns);
+
+    struct Impl;
+
+private:
+    explicit Reader(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// XXH3-128 of the descriptor bytes, canonical (big-endian) order.
+TypeHash type_hash(const void* descriptor, std::size_t len);
+
+}  // namespace zerodds::flatdata

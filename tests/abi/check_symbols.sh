@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# check_symbols.sh — the exported ABI is exactly the list we promise.
+#
+# Usage: check_symbols.sh <libzerodds_flatdata.so> <libzerodds_flatdata.map> <flatdata.h>
+#
+# Compares three lists of names and fails on any difference in either direction:
+#   1. dynamic symbols the built library defines      (nm -D --defined-only)
+#   2. names in the version script's global: section  (capi/libzerodds_flatdata.map)
+#   3. functions declared ZFD_API in the public header (include/zerodds/flatdata.h)
+# It also checks that every exported function carries the version node ZFD_0.1
+# and that the SONAME is libzerodds_flatdata.so.0.
+set -euo pipefail
+
+if [[ $# -ne 3 ]]; then
+    echo "usage: $0 <library.so> <version-script.map> <flatdata.h>" >&2
+    exit 2
+fi
+lib=$1 map=$2 header=$3
+node=ZFD_0.1
+soname_expected=libzerodds_flatdata.so.0
+
+for f in "$lib" "$map" "$header"; do
+    [[ -r $f ]] || { echo "cannot read $f" >&2; exit 2; }
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+status=0
+
+# 1. Exported by the library. Lines look like "zfd_take@@ZFD_0.1 T 000... 000...".
+#    The version node itself appears as an absolute symbol "ZFD_0.1 A ..."; skip it.
+nm -D --defined-only --format=posix "$lib" > "$tmp/nm.raw"
+awk -v node="$node" '$1 != node { print $1 }' "$tmp/nm.raw" > "$tmp/exported.versioned"
+sed -E 's/@+.*$//' "$tmp/exported.versioned" | sort -u > "$tmp/exported"
+
+# 2. Listed in the version script: names between "global:" and "local:",
+#    comments removed, one "name;" per entry.
+sed -E ':a; s#/\*([^*]|\*+[^*/])*\*+/##g; /\/\*/ { N; ba }' "$map" |
+    sed -E 's/#.*$//' |
+    awk '/global:/ { g = 1; sub(/.*global:/, "") }
+         /local:/  { g = 0 }
+         g { print }' |
+    tr ';' '\n' | sed -E 's/^[[:space:]]+|[[:space:]]+$//g' | grep -v '^$' | sort -u > "$tmp/map"
+grep -q . "$tmp/map" || { echo "no global names found in $map" >&2; exit 1; }
+if ! grep -Eq "^[[:space:]]*${node//./\\.}[[:space:]]*\{" "$map"; then
+    echo "FAIL: $map does not define version node $node" >&2
+    status=1
+fi
+if grep -q '\*' "$tmp/map"; then
+    echo "FAIL: $map uses a wildcard in global:; list every name explicitly" >&2
+    status=1
+fi
+
+# 3. Declared in the header: join lines, then every "ZFD_API <type> zfd_name(".
+tr '\n' ' ' < "$header" |
+    grep -oE 'ZFD_API[^;{}()]*\bzfd_[A-Za-z0-9_]+[[:space:]]*\(' |
+    grep -oE 'zfd_[A-Za-z0-9_]+[[:space:]]*\($' | tr -d ' (' | sort -u > "$tmp/header"
+grep -q . "$tmp/header" || { echo "no ZFD_API functions found in $header" >&2; exit 1; }
+
+compare() {   # compare <label-a> <file-a> <label-b> <file-b>
+    local only_a only_b
+    only_a=$(comm -23 "$2" "$4")
+    only_b=$(comm -13 "$2" "$4")
+    if [[ -n $only_a ]]; then
+        echo "FAIL: in $1 but not in $3:" >&2
+        sed 's/^/    /' <<< "$only_a" >&2
+        status=1
+    fi
+    if [[ -n $only_b ]]; then
+        echo "FAIL: in $3 but not in $1:" >&2
+        sed 's/^/    /' <<< "$only_b" >&2
+        status=1
+    fi
+}
+compare "the library (nm -D)" "$tmp/exported" "the version script" "$tmp/map"
+compare "the version script" "$tmp/map" "the header" "$tmp/header"
+
+# Every export is a function (T) with the default version node (@@ZFD_0.1).
+while read -r name type _; do
+    [[ $name == "$node" ]] && continue
+    if [[ $name != *"@@$node" ]]; then
+        echo "FAIL: $name is not versioned $node" >&2
+        status=1
+    fi
+    if [[ $type != T ]]; then
+        echo "FAIL: $name has nm type $type, expected T (function in .text)" >&2
+        status=1
+    fi
+done < "$tmp/nm.raw"
+
+# SONAME.
+soname=$(readelf -d "$lib" | sed -nE 's/.*\(SONAME\).*\[(.*)\].*/\1/p')
+if [[ $soname != "$soname_expected" ]]; then
+    echo "FAIL: SONAME is '${soname}', expected '$soname_expected'" >&2
+    status=1
+fi
+
+# No runtime dependency on libfmt (it is used header-only).
+if readelf -d "$lib" | grep -q 'NEEDED.*libfmt'; then
+    echo "FAIL: $lib needs libfmt at run time; fmt must be header-only" >&2
+    status=1
+fi
+
+if [[ $status -eq 0 ]]; then
+    echo "ok: $(wc -l < "$tmp/exported") symbols, all @@$node, SONAME $soname;" \
+         "library == version script == header"
+fi
+exit $status
