@@ -58,17 +58,17 @@ tr '\n' ' ' < "$header" |
 grep -q . "$tmp/header" || { echo "no ZFD_API functions found in $header" >&2; exit 1; }
 
 compare() {   # compare <label-a> <file-a> <label-b> <file-b>
-    local only_a only_b
-    only_a=$(comm -23 "$2" "$4")
-    only_b=$(comm -13 "$2" "$4")
-    if [[ -n $only_a ]]; then
+    local -a only_a only_b
+    mapfile -t only_a < <(comm -23 "$2" "$4")
+    mapfile -t only_b < <(comm -13 "$2" "$4")
+    if [[ ${#only_a[@]} -gt 0 ]]; then
         echo "FAIL: in $1 but not in $3:" >&2
-        sed 's/^/    /' <<< "$only_a" >&2
+        printf '    %s\n' "${only_a[@]}" >&2
         status=1
     fi
-    if [[ -n $only_b ]]; then
+    if [[ ${#only_b[@]} -gt 0 ]]; then
         echo "FAIL: in $3 but not in $1:" >&2
-        sed 's/^/    /' <<< "$only_b" >&2
+        printf '    %s\n' "${only_b[@]}" >&2
         status=1
     fi
 }
