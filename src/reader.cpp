@@ -6,6 +6,7 @@
 // (or reaped it), every call but the destructor returns Status::detached and
 // the destructor touches nothing shared, so a newer reader on the same index
 // is never disturbed.
+#include "fault.hpp"
 #include "liveness.hpp"
 #include "notify.hpp"
 #include "segment_impl.hpp"
@@ -47,6 +48,7 @@ Status Reader::open(const std::shared_ptr<Segment>& segment, std::unique_ptr<Rea
         const bool lock_held = s.named && s.lock_refs[i] > 0;
         if (s.named && !lock_held && !s.region->try_lock_byte(liveness::reader_byte(i))) continue;
         // start_seq before the active bit: see PROTOCOL.md, "Commit".
+        ZFD_FAULT_POINT("reader.open.locked");
         const std::uint64_t start = s.hdr->next_seq.load(kSeq);
         e.start_seq.store(start, kSeq);
         e.cursor.store(start, kRlx);
@@ -57,6 +59,7 @@ Status Reader::open(const std::shared_ptr<Segment>& segment, std::unique_ptr<Rea
             if (s.named && !lock_held) s.region->unlock_byte(liveness::reader_byte(i));
             continue;
         }
+        ZFD_FAULT_POINT("reader.open.entry_active");
         s.hdr->active_readers.fetch_or(bit, kSeq);
         s.hdr->membership.fetch_add(1, kSeq);
         if (s.named) ++s.lock_refs[i];
@@ -83,8 +86,10 @@ Reader::~Reader() {
     if (e.word.compare_exchange_strong(w, closing, kSeq)) {
         // Leave the commit mask, give back every bit we own (held and
         // unread samples), then free the entry.
+        ZFD_FAULT_POINT("reader.close.closing");
         s.hdr->active_readers.fetch_and(~r.bit, kSeq);
         s.clear_reader_bits(r.index);
+        ZFD_FAULT_POINT("reader.close.bits_cleared");
         e.word.store((((closing >> 2) + 1) << 2) | kReaderFree, kSeq);
         s.hdr->membership.fetch_add(1, kSeq);
     }
@@ -107,6 +112,7 @@ Status Reader::take(std::uint64_t* out_token, const void** out_data, std::size_t
         if (st != Status::ok) return st;
     }
     Segment::Impl& s = *r.seg;
+    ZFD_FAULT_POINT("reader.take.found");
     r.held[k] = word_gen(w);
     ++r.held_count;
     ++r.cursor;

@@ -37,7 +37,9 @@ Status errno_status(int err) {
 std::string shm_path(const char* name) { return std::string("/zfd.") + name; }
 
 Region::~Region() {
-    if (heap_) {
+    if (borrowed_) {
+        // not ours
+    } else if (heap_) {
         std::free(base_);
     } else if (base_ != nullptr) {
         ::munmap(base_, size_);
@@ -211,8 +213,24 @@ Status Region::unlink_named(const std::string& name, ErrorDetail* detail) {
     return Status::ok;
 }
 
+std::unique_ptr<Region> Region::borrow(std::byte* base, std::uint64_t size) {
+    std::unique_ptr<Region> r(new Region());
+    r->base_ = base;
+    r->size_ = size;
+    r->borrowed_ = true;
+    return r;
+}
+
+Status Region::probe_owner(const std::string& name, bool* alive) {
+    const int fd = ::shm_open(name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (fd < 0) return errno_status(errno);
+    *alive = liveness::locked_by_other(fd, liveness::kOwnerByte);
+    ::close(fd);
+    return Status::ok;
+}
+
 bool Region::protect_read_only(std::uint64_t offset, std::uint64_t len) {
-    if (heap_ || len == 0) return true;
+    if (heap_ || borrowed_ || len == 0) return true;
     return ::mprotect(base_ + offset, len, PROT_READ) == 0;
 }
 

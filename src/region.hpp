@@ -43,6 +43,14 @@ public:
 
     static Status unlink_named(const std::string& name, ErrorDetail* detail);
 
+    // Borrows caller memory as a region (validation and fuzzing of segment
+    // contents without a file). The memory must outlive the region.
+    static std::unique_ptr<Region> borrow(std::byte* base, std::uint64_t size);
+
+    // Owner liveness of "/zfd.<name>" without validating its contents:
+    // ok + *alive, or not_found / permission / system_error.
+    static Status probe_owner(const std::string& name, bool* alive);
+
     std::byte* base() const { return base_; }
     std::uint64_t size() const { return size_; }
     bool named() const { return fd_ >= 0; }
@@ -72,6 +80,7 @@ private:
     ino_t ino_ = 0;
     std::string name_;  // "/zfd.<name>"
     bool heap_ = false;
+    bool borrowed_ = false;
 };
 
 // "zfd.<name>" as an shm_open name ("/zfd.<name>").

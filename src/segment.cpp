@@ -4,6 +4,7 @@
 // Invariant kept here: a Segment::Impl only ever holds geometry that was
 // validated against the size of the mapping (open) or computed by us
 // (create); the protocol code trusts those copies and nothing else.
+#include "fault.hpp"
 #include "liveness.hpp"
 #include "notify.hpp"
 #include "segment_impl.hpp"
@@ -80,6 +81,7 @@ void initialise(Segment::Impl& s, const Geometry& g, const SegmentConfig& config
     for (std::uint32_t i = 0; i < kMaxReaders; ++i) new (&s.readers[i]) ReaderEntry{};
     for (std::uint32_t k = 0; k < g.slot_count; ++k) new (&s.slots[k]) SlotControl{};
     for (std::uint64_t i = 0; i < g.log_size; ++i) new (&s.log[i]) LogEntry{};
+    ZFD_FAULT_POINT("owner.create.initialised");
     h->state.store(kSegmentReady, kRel);
 }
 
@@ -158,12 +160,38 @@ Status Segment::open(const char* name, const std::uint8_t* expected_type_hash,
     if (Status st = Region::open_named(shm_path(name), &impl->region, detail); st != Status::ok) {
         return st;
     }
+    impl->named = true;
+    return attach(std::move(impl), name, expected_type_hash, out, detail);
+}
+
+Status Segment::attach_memory(void* base, std::size_t size, const std::uint8_t* expected_type_hash,
+                              std::shared_ptr<Segment>* out, ErrorDetail* detail) {
+    if (base == nullptr || size < sizeof(SegmentHeader)) {
+        return fail(detail, Status::corrupt, 0, "{} bytes cannot hold a segment header ({} bytes)",
+                    size, sizeof(SegmentHeader));
+    }
+    auto impl = std::make_unique<Impl>();
+    impl->region = Region::borrow(static_cast<std::byte*>(base), size);
+    impl->named = false;
+    return attach(std::move(impl), "(memory)", expected_type_hash, out, detail);
+}
+
+Status Segment::owner_alive(const char* name, bool* alive) {
+    if (!valid_name(name) || alive == nullptr) return Status::invalid_argument;
+    return Region::probe_owner(shm_path(name), alive);
+}
+
+Status Segment::attach(std::unique_ptr<Impl> impl, const char* name,
+                       const std::uint8_t* expected_type_hash, std::shared_ptr<Segment>* out,
+                       ErrorDetail* detail) {
     Region& r = *impl->region;
     const std::uint64_t object_size = r.size();
     auto* h = reinterpret_cast<SegmentHeader*>(r.base());
 
     // The creator stores `state` last; wait a bounded time for it.
-    const auto deadline = std::chrono::steady_clock::now() + kReadyWait;
+    // (Caller memory is not being initialised by anyone: no wait.)
+    const auto deadline =
+        std::chrono::steady_clock::now() + (impl->named ? kReadyWait : std::chrono::milliseconds(0));
     std::uint32_t state = h->state.load(kAcq);
     while (state != kSegmentReady) {
         if (state != kSegmentInitialising && state != 0) {
@@ -258,7 +286,6 @@ Status Segment::open(const char* name, const std::uint8_t* expected_type_hash,
     }
 
     impl->owner = false;
-    impl->named = true;
     impl->segment_id = h->segment_id;
     impl->owner_pid = h->owner_pid;
     if (has_hash == 1) impl->type_hash = hash;
@@ -364,6 +391,7 @@ Status Segment::evict_stale(std::int64_t max_age_ns, std::uint32_t* out_evicted)
         // free COMMITTED slot and moves the generation itself, never a FREE
         // slot whose pending bits we are about to wipe from a new sample.
         c.pending.store(0, kSeq);
+        ZFD_FAULT_POINT("writer.evict.pending_cleared");
         c.state.compare_exchange_strong(w, slot_word(word_gen(w) + 1, kSlotFree), kSeq);
         ++evicted;
         s.slot_freed();

@@ -61,6 +61,15 @@ public:
     static Status open(const char* name, const std::uint8_t* expected_type_hash,
                        std::shared_ptr<Segment>* out, ErrorDetail* detail);
     static Status unlink(const char* name, ErrorDetail* detail);
+    // Validates `size` bytes of segment contents in caller memory exactly as
+    // open() validates a mapped object, and attaches to them as a consumer
+    // (is_named reports false). For tools and fuzzing; the memory must
+    // outlive the segment and its readers.
+    static Status attach_memory(void* base, std::size_t size, const std::uint8_t* expected_type_hash,
+                                std::shared_ptr<Segment>* out, ErrorDetail* detail);
+    // Whether the owner of named segment `name` lives (its lock byte is
+    // held), without validating the contents: for tools that clean up.
+    static Status owner_alive(const char* name, bool* alive);
     // True when name is 1..200 chars of [A-Za-z0-9._-].
     static bool valid_name(const char* name);
 
@@ -99,6 +108,11 @@ public:
 
 private:
     explicit Segment(std::unique_ptr<Impl> impl);
+    // Validates the header of impl's region and binds the views (open and
+    // attach_memory share it).
+    static Status attach(std::unique_ptr<Impl> impl, const char* name,
+                         const std::uint8_t* expected_type_hash, std::shared_ptr<Segment>* out,
+                         ErrorDetail* detail);
     std::unique_ptr<Impl> impl_;
 };
 

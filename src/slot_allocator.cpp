@@ -5,6 +5,7 @@
 // segments. States and the reason for every ordering are in PROTOCOL.md;
 // comments here point at the race each step closes. Hot-path functions take
 // no lock, allocate nothing and make no system call unless a peer sleeps.
+#include "fault.hpp"
 #include "notify.hpp"
 #include "segment_impl.hpp"
 
@@ -51,6 +52,7 @@ bool try_claim(Segment::Impl& s, std::uint32_t k, std::uint64_t* out_token, void
     if (!c.state.compare_exchange_strong(w, loaned, std::memory_order_acq_rel, kRlx)) {
         return false;  // another writer thread took it
     }
+    ZFD_FAULT_POINT("writer.reserve.claimed");
     s.reserve_cursor.store(k + 1 == s.slot_count ? 0 : k + 1, kRlx);
     *out_token = token::encode(false, s.loan_tag, word_gen(loaned), k);
     if (out_data != nullptr) *out_data = s.slot_payload(k);
@@ -147,16 +149,21 @@ Status commit_loan(Segment::Impl& s, std::uint32_t k, std::uint64_t w, std::size
     if (!c.state.compare_exchange_strong(w, slot_word(gen, kSlotBusy), kAcq, kRlx)) {
         return Status::not_loaned;
     }
+    ZFD_FAULT_POINT("writer.commit.busy");
     // Mask first, then the sequence: a reader attaching concurrently takes
     // start_seq before setting its bit, so no sample below its start_seq can
     // carry its bit (PROTOCOL.md, "Commit").
     const std::uint64_t mask = s.hdr->active_readers.load(kSeq);
+    ZFD_FAULT_POINT("writer.commit.mask_loaded");
     const std::uint64_t seq = s.hdr->next_seq.fetch_add(1, kSeq);
+    ZFD_FAULT_POINT("writer.commit.seq_taken");
     c.seq.store(seq, kRlx);
     c.len.store(len, kRlx);
     c.commit_ns.store(static_cast<std::uint64_t>(notify::coarse_now_ns()), kRlx);
     c.pending.store(mask, kRlx);
+    ZFD_FAULT_POINT("writer.commit.filled");
     c.state.store(slot_word(gen, kSlotCommitted), kRel);
+    ZFD_FAULT_POINT("writer.commit.committed");
 
     // If a reader detached between our mask load and now, its bit may be
     // stale; the slow path of reserve repairs it.
@@ -165,10 +172,13 @@ Status commit_loan(Segment::Impl& s, std::uint32_t k, std::uint64_t w, std::size
     // Publish in the log (seqlock: tag 0 while the entry changes).
     LogEntry& e = s.log[seq & s.log_mask];
     e.tag.store(0, kRlx);
+    ZFD_FAULT_POINT("writer.commit.log_invalidated");
     std::atomic_thread_fence(kRel);
     e.slot.store(k, kRlx);
+    ZFD_FAULT_POINT("writer.commit.log_slot_written");
     // seq_cst RMW: pairs with a sleeping reader's waiter count (Dekker).
     e.tag.exchange(seq + 1, kSeq);
+    ZFD_FAULT_POINT("writer.commit.published");
     s.notify_data();
     if (out_seq != nullptr) *out_seq = seq;
     return Status::ok;
@@ -207,6 +217,7 @@ Status Segment::discard(std::uint64_t t) {
                                                   kRlx)) {
         return Status::not_loaned;
     }
+    ZFD_FAULT_POINT("writer.discard.freed");
     s.slot_freed();
     return Status::ok;
 }
@@ -273,6 +284,7 @@ void Segment::Impl::clear_reader_bits(std::uint32_t index) {
         SlotControl& c = slots[k];
         if ((c.pending.load(kRlx) & bit) == 0) continue;
         const std::uint64_t before = c.pending.fetch_and(~bit, kSeq);
+        ZFD_FAULT_POINT("detach.bit_cleared");
         if (before == bit && word_state(c.state.load(kAcq)) == kSlotCommitted) slot_freed();
     }
 }
@@ -342,9 +354,11 @@ Status Reader::Impl::release_slot(std::uint32_t k, std::uint64_t gen) {
     --held_count;
     s.readers[index].held.store(held_count, kRlx);
     if (c.state.load(kAcq) != slot_word(gen, kSlotCommitted)) return Status::evicted;
+    ZFD_FAULT_POINT("reader.release.checked");
     // Release order: our reads of the payload happen before the writer,
     // which acquires `pending`, reuses the slot.
     const std::uint64_t before = c.pending.fetch_and(~bit, kSeq);
+    ZFD_FAULT_POINT("reader.release.bit_cleared");
     if ((before & bit) == 0) return Status::evicted;  // cleared by eviction
     if (before == bit) s.slot_freed();
     return Status::ok;
