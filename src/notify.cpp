@@ -54,8 +54,13 @@ std::int64_t spin_budget_ns() {
     return budget;
 }
 
+// A timeout so large that now + timeout overflows is a wait without end.
 Deadline::Deadline(std::int64_t timeout_ns)
-    : at(timeout_ns < 0 ? INT64_MAX : now_ns() + timeout_ns), forever(timeout_ns < 0) {}
+    : at(INT64_MAX), forever(timeout_ns < 0) {
+    if (forever) return;
+    const std::int64_t now = now_ns();
+    if (timeout_ns <= INT64_MAX - now) at = now + timeout_ns;
+}
 
 bool Deadline::expired() const { return !forever && now_ns() >= at; }
 

@@ -33,9 +33,13 @@ Status Reader::open(const std::shared_ptr<Segment>& segment, std::unique_ptr<Rea
     auto impl = std::make_unique<Impl>();
     impl->segment = segment;
     impl->seg = &s;
-    impl->tag = random_tag();
+    impl->tag = next_tag();
     impl->held.reset(new std::uint64_t[s.slot_count]);
-    for (std::uint32_t k = 0; k < s.slot_count; ++k) impl->held[k] = Impl::kNotHeld;
+    impl->superseded.reset(new std::uint64_t[s.slot_count]);
+    for (std::uint32_t k = 0; k < s.slot_count; ++k) {
+        impl->held[k] = Impl::kNotHeld;
+        impl->superseded[k] = Impl::kNotHeld;
+    }
 
     std::lock_guard local(s.readers_mutex);
     for (std::uint32_t i = 0; i < kMaxReaders; ++i) {
@@ -113,11 +117,9 @@ Status Reader::take(std::uint64_t* out_token, const void** out_data, std::size_t
     }
     Segment::Impl& s = *r.seg;
     ZFD_FAULT_POINT("reader.take.found");
-    r.held[k] = word_gen(w);
-    ++r.held_count;
+    r.note_take(k, word_gen(w));
     ++r.cursor;
     s.readers[r.index].cursor.store(r.cursor, kRlx);
-    s.readers[r.index].held.store(r.held_count, kRlx);
     *out_token = token::encode(true, r.tag, word_gen(w), k);
     if (out_data != nullptr) *out_data = s.slot_payload(k);
     if (out_len != nullptr) *out_len = static_cast<std::size_t>(len);
@@ -132,9 +134,35 @@ Status Reader::release(std::uint64_t t) {
     const std::uint32_t k = token::index(t);
     if (k >= r.seg->slot_count) return Status::not_loaned;
     const std::uint64_t gen = r.held[k];
-    if (gen == Impl::kNotHeld || (gen & token::kGenMask) != token::gen(t)) return Status::not_loaned;
-    return r.release_slot(k, gen);
+    if (gen != Impl::kNotHeld && (gen & token::kGenMask) == token::gen(t)) {
+        return r.release_slot(k, gen);
+    }
+    // An older token of a slot that was evicted, reused and taken again.
+    const std::uint64_t old = r.superseded[k];
+    if (old != Impl::kNotHeld && (old & token::kGenMask) == token::gen(t)) {
+        r.superseded[k] = Impl::kNotHeld;
+        --r.held_count;
+        r.publish_held();
+        return Status::evicted;
+    }
+    return Status::not_loaned;
 }
+
+void Reader::Impl::note_take(std::uint32_t k, std::uint64_t gen) {
+    if (held[k] != kNotHeld) {
+        // Slot k was evicted from us, reused and committed again, or we
+        // could not be taking it now: keep the old token releasable (as
+        // ZFD_E_EVICTED). Only one such older token is kept per slot; an
+        // even older one is forgotten and its release reports NOT_LOANED.
+        if (superseded[k] != kNotHeld) --held_count;
+        superseded[k] = held[k];
+    }
+    held[k] = gen;
+    ++held_count;
+    publish_held();
+}
+
+void Reader::Impl::publish_held() { seg->readers[index].held.store(held_count, kRlx); }
 
 Status Reader::take_copy(void* buf, std::size_t capacity, std::size_t* out_len,
                          std::uint64_t* out_seq) {
@@ -161,8 +189,7 @@ Status Reader::take_copy(void* buf, std::size_t capacity, std::size_t* out_len,
         const bool intact = s.slots[k].state.load(kRlx) == w;
         ++r.cursor;
         s.readers[r.index].cursor.store(r.cursor, kRlx);
-        r.held[k] = word_gen(w);
-        ++r.held_count;
+        r.note_take(k, word_gen(w));
         const Status rel = r.release_slot(k, word_gen(w));
         if (!intact || rel == Status::evicted) continue;
         if (out_len != nullptr) *out_len = static_cast<std::size_t>(len);

@@ -19,6 +19,9 @@ namespace zerodds::flatdata {
 namespace {
 
 constexpr auto kOpenWait = std::chrono::milliseconds(1000);
+// A creator takes the owner lock right after its O_EXCL create; an object
+// whose owner lock stays free this long while unfinished has a dead creator.
+constexpr auto kOwnerGrace = std::chrono::milliseconds(50);
 
 Status errno_status(int err) {
     switch (err) {
@@ -30,6 +33,26 @@ Status errno_status(int err) {
         case ENOMEM: return Status::out_of_memory;
         default: return Status::system_error;
     }
+}
+
+// A second open file description of the object behind `fd`, for probing
+// other processes' locks (a description never sees its own locks). It is
+// reopened through /proc/self/fd, not by name: the name may have been taken
+// over by a replacement segment since `fd` was opened. Without /proc, the
+// name is reopened and must still refer to the same object.
+int reopen_same_object(int fd, const std::string& name, dev_t dev, ino_t ino) {
+    const std::string self = "/proc/self/fd/" + std::to_string(fd);
+    int probe = ::open(self.c_str(), O_RDWR | O_CLOEXEC);
+    if (probe >= 0) return probe;
+    probe = ::shm_open(name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (probe < 0) return -1;
+    struct stat st {};
+    if (::fstat(probe, &st) != 0 || st.st_dev != dev || st.st_ino != ino) {
+        ::close(probe);
+        errno = ESTALE;
+        return -1;
+    }
+    return probe;
 }
 
 }  // namespace
@@ -137,7 +160,7 @@ Status Region::create_named(const std::string& name, std::uint64_t size, std::ui
     ::fstat(fd, &st);
     r->dev_ = st.st_dev;
     r->ino_ = st.st_ino;
-    r->probe_fd_ = ::shm_open(name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+    r->probe_fd_ = reopen_same_object(fd, name, r->dev_, r->ino_);
     if (r->probe_fd_ < 0) return undo(errno_status(errno), errno, "probe open");
     *out = std::move(r);
     return Status::ok;
@@ -155,7 +178,8 @@ Status Region::open_named(const std::string& name, std::unique_ptr<Region>* out,
     r->name_ = name;
 
     struct stat st {};
-    const auto deadline = std::chrono::steady_clock::now() + kOpenWait;
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + kOpenWait;
     for (;;) {
         if (::fstat(fd, &st) != 0) {
             return fail(detail, Status::system_error, errno, "fstat({}): {}", name,
@@ -177,7 +201,13 @@ Status Region::open_named(const std::string& name, std::unique_ptr<Region>* out,
                         static_cast<unsigned>(st.st_mode & 07777));
         }
         if (static_cast<std::uint64_t>(st.st_size) >= layout::kPageSize) break;
-        if (std::chrono::steady_clock::now() >= deadline) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - start >= kOwnerGrace && !liveness::locked_by_other(fd, liveness::kOwnerByte)) {
+            return fail(detail, Status::peer_gone, 0,
+                        "{} is {} bytes and its creator is gone: it died before sizing it", name,
+                        static_cast<long long>(st.st_size));
+        }
+        if (now >= deadline) {
             return fail(detail, Status::timeout, 0,
                         "{} stayed at {} bytes: its creator did not finish sizing it", name,
                         static_cast<long long>(st.st_size));
@@ -195,9 +225,13 @@ Status Region::open_named(const std::string& name, std::unique_ptr<Region>* out,
     r->size_ = size;
     r->dev_ = st.st_dev;
     r->ino_ = st.st_ino;
-    r->probe_fd_ = ::shm_open(name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+    r->probe_fd_ = reopen_same_object(fd, name, r->dev_, r->ino_);
     if (r->probe_fd_ < 0) {
         const int err = errno;
+        if (err == ESTALE) {
+            return fail(detail, Status::peer_gone, err,
+                        "{} was replaced by a new segment while it was being opened", name);
+        }
         return fail(detail, errno_status(err), err, "second open of {}: {}", name,
                     std::strerror(err));
     }

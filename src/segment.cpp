@@ -30,6 +30,7 @@ constexpr auto kSeq = std::memory_order_seq_cst;
 constexpr std::size_t kMaxNameLength = 200;
 constexpr std::int64_t kOwnerProbeIntervalNs = 10'000'000;  // 10 ms
 constexpr auto kReadyWait = std::chrono::milliseconds(1000);
+constexpr auto kOwnerGrace = std::chrono::milliseconds(50);
 
 std::uint64_t random_u64() {
     static thread_local std::mt19937_64 rng{std::random_device{}() ^
@@ -87,10 +88,16 @@ void initialise(Segment::Impl& s, const Geometry& g, const SegmentConfig& config
 
 }  // namespace
 
-std::uint32_t random_tag() {
-    std::uint32_t t = 0;
-    while (t == 0) t = static_cast<std::uint32_t>(random_u64()) & token::kTagMask;
-    return t;
+std::uint32_t next_tag() {
+    // Consecutive from a random start: tags of handles living at the same
+    // time in one process differ unless 2^15 - 1 newer handles were opened
+    // while the older one lived, and another process's tokens (or an earlier
+    // run's) are unlikely to match.
+    static std::atomic<std::uint32_t> next{static_cast<std::uint32_t>(random_u64())};
+    for (;;) {
+        const std::uint32_t t = next.fetch_add(1, std::memory_order_relaxed) & token::kTagMask;
+        if (t != 0) return t;
+    }
 }
 
 bool Segment::valid_name(const char* name) {
@@ -144,7 +151,7 @@ Status Segment::create(const char* name, const SegmentConfig& config, std::share
     impl->segment_id = random_u64();
     impl->owner_pid = ::getpid();
     impl->type_hash = config.type_hash;
-    impl->loan_tag = random_tag();
+    impl->loan_tag = next_tag();
     initialise(*impl, g, config);
     out->reset(new Segment(std::move(impl)));
     return Status::ok;
@@ -190,15 +197,24 @@ Status Segment::attach(std::unique_ptr<Impl> impl, const char* name,
 
     // The creator stores `state` last; wait a bounded time for it.
     // (Caller memory is not being initialised by anyone: no wait.)
-    const auto deadline =
-        std::chrono::steady_clock::now() + (impl->named ? kReadyWait : std::chrono::milliseconds(0));
+    // A creator that died (owner lock free past a short grace, which covers
+    // the instant between its O_EXCL create and its lock) ends the wait early.
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + (impl->named ? kReadyWait : std::chrono::milliseconds(0));
     std::uint32_t state = h->state.load(kAcq);
     while (state != kSegmentReady) {
         if (state != kSegmentInitialising && state != 0) {
             return fail(detail, Status::corrupt, 0, "segment state word is {} (expected {} or {})",
                         state, kSegmentInitialising, kSegmentReady);
         }
-        if (std::chrono::steady_clock::now() >= deadline) {
+        const auto now = std::chrono::steady_clock::now();
+        if (impl->named && now - start >= kOwnerGrace && !r.byte_locked(liveness::kOwnerByte)) {
+            return fail(detail, Status::peer_gone, 0,
+                        "segment {} was never finished: its creator died while initialising it "
+                        "(state {})",
+                        name, state);
+        }
+        if (now >= deadline) {
             return fail(detail, Status::timeout, 0,
                         "segment {} is still initialising (state {}) after {} ms", name, state,
                         kReadyWait.count());
@@ -289,7 +305,7 @@ Status Segment::attach(std::unique_ptr<Impl> impl, const char* name,
     impl->segment_id = h->segment_id;
     impl->owner_pid = h->owner_pid;
     if (has_hash == 1) impl->type_hash = hash;
-    impl->loan_tag = random_tag();
+    impl->loan_tag = next_tag();
     bind(*impl, g);
     if (!r.protect_read_only(g.payload_offset, g.total_size - g.payload_offset)) {
         return fail(detail, Status::system_error, errno, "mprotect of the payload area failed");
@@ -387,14 +403,21 @@ Status Segment::evict_stale(std::int64_t max_age_ns, std::uint32_t* out_evicted)
         if (word_state(w) != kSlotCommitted || c.pending.load(kAcq) == 0) continue;
         const std::uint64_t committed = c.commit_ns.load(kRlx);
         if (now < committed || now - committed < static_cast<std::uint64_t>(max_age_ns)) continue;
-        // pending first, then the generation: a reserve racing us sees a
-        // free COMMITTED slot and moves the generation itself, never a FREE
-        // slot whose pending bits we are about to wipe from a new sample.
-        c.pending.store(0, kSeq);
+        // COMMITTED(g) -> BUSY(g) first: from here no reader takes the
+        // sample (peek wants COMMITTED), a held token's release reports
+        // EVICTED, and no other writer thread can claim the slot, so the
+        // bits wiped next belong to this sample and nothing newer.
+        if (!c.state.compare_exchange_strong(w, slot_word(word_gen(w), kSlotBusy), kSeq)) {
+            continue;  // released or recycled meanwhile
+        }
+        ZFD_FAULT_POINT("writer.evict.busy");
+        const std::uint64_t before = c.pending.exchange(0, kSeq);
         ZFD_FAULT_POINT("writer.evict.pending_cleared");
-        c.state.compare_exchange_strong(w, slot_word(word_gen(w) + 1, kSlotFree), kSeq);
-        ++evicted;
-        s.slot_freed();
+        c.state.store(slot_word(word_gen(w) + 1, kSlotFree), kSeq);
+        if (before != 0) {  // else its last reader released it meanwhile (and counted it)
+            ++evicted;
+            s.slot_freed();
+        }
     }
     if (out_evicted != nullptr) *out_evicted = evicted;
     return Status::ok;

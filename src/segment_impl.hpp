@@ -41,7 +41,7 @@ inline constexpr std::uint32_t index(std::uint64_t t) {
 
 // A non-zero 15-bit tag, different per handle, so tokens of other handles
 // are refused before their generation is even looked at.
-std::uint32_t random_tag();
+std::uint32_t next_tag();
 
 struct Segment::Impl {
     std::unique_ptr<Region> region;
@@ -113,7 +113,11 @@ struct Reader::Impl {
     std::uint32_t tag = 0;
     std::uint64_t cursor = 0;
     std::unique_ptr<std::uint64_t[]> held;  // per slot: generation held, or kNotHeld
-    std::uint32_t held_count = 0;
+    // Per slot: the generation of an older hold whose slot was evicted,
+    // reused and taken again (so `held` moved on), until that older token
+    // is released (ZFD_E_EVICTED); or kNotHeld.
+    std::unique_ptr<std::uint64_t[]> superseded;
+    std::uint32_t held_count = 0;  // tokens handed out and not yet released
     bool locked = false;  // holds the entry's lock byte (named)
 
     static constexpr std::uint64_t kNotHeld = ~std::uint64_t{0};
@@ -126,6 +130,9 @@ struct Reader::Impl {
     Status peek(std::uint32_t* slot, std::uint64_t* word, std::uint64_t* len, std::uint64_t* seq);
     Status empty_status();  // no_sample or peer_gone
     Status release_slot(std::uint32_t k, std::uint64_t gen);
+    // Records a take of slot k at generation gen (take, take_copy).
+    void note_take(std::uint32_t k, std::uint64_t gen);
+    void publish_held();
 };
 
 }  // namespace zerodds::flatdata

@@ -236,10 +236,12 @@ Status Segment::publish(const void* bytes, std::size_t len, std::uint64_t* out_s
 
 // Clears bits that no attached reader will ever release: bits of readers
 // that are not ACTIVE, and bits on samples older than the reader's start.
-// Under reclaim_mutex, so it is the only writer-side clearer running; the
-// bits it clears are never cleared by anyone else (their reader is gone or
-// will never look at that sample), so the slot cannot be recycled between
-// our read and our fetch_and.
+// Under reclaim_mutex, so no other reclaim or eviction runs. A closing or
+// detached reader may still clear its own (stale) bits concurrently, which
+// could free and recycle the slot under us; so bits are cleared by CAS on
+// the exact `pending` value read while the slot still held this sample,
+// and if the state word moved anyway (a recycled slot whose new mask is
+// equal to the old one), the bits are given back.
 bool Segment::Impl::reclaim_stale_bits() {
     std::lock_guard lock(reclaim_mutex);
     reclaim_needed.store(false, kRlx);
@@ -255,22 +257,30 @@ bool Segment::Impl::reclaim_stale_bits() {
         SlotControl& c = slots[k];
         const std::uint64_t w = c.state.load(kAcq);
         if (word_state(w) != kSlotCommitted) continue;
-        const std::uint64_t pending = c.pending.load(kAcq);
-        if (pending == 0) continue;
+        std::uint64_t pending = c.pending.load(kAcq);
         const std::uint64_t seq = c.seq.load(kRlx);
-        std::uint64_t stale = pending & inactive;
-        for (std::uint64_t live = pending & ~inactive; live != 0; live &= live - 1) {
-            const int i = __builtin_ctzll(live);
-            if (start[i] > seq) stale |= std::uint64_t{1} << i;
+        std::uint64_t stale = 0;
+        bool cleared = false;
+        while (pending != 0) {
+            stale = pending & inactive;
+            for (std::uint64_t live = pending & ~inactive; live != 0; live &= live - 1) {
+                const int i = __builtin_ctzll(live);
+                if (start[i] > seq) stale |= std::uint64_t{1} << i;
+            }
+            if (stale == 0) break;
+            if (c.state.load(kAcq) != w) break;  // recycled: not this sample any more
+            if (c.pending.compare_exchange_weak(pending, pending & ~stale, kSeq, kAcq)) {
+                cleared = true;
+                break;
+            }
         }
-        if (stale == 0) continue;
-        const std::uint64_t before = c.pending.fetch_and(~stale, kSeq);
+        if (!cleared) continue;
         if (c.state.load(kAcq) != w) {
             // Recycled under us after all: give the new sample its bits back.
-            c.pending.fetch_or(before & stale, kSeq);
+            c.pending.fetch_or(stale, kSeq);
             continue;
         }
-        if ((before & ~stale) == 0) {
+        if ((pending & ~stale) == 0) {
             freed_any = true;
             slot_freed();
         }
@@ -352,7 +362,7 @@ Status Reader::Impl::release_slot(std::uint32_t k, std::uint64_t gen) {
     SlotControl& c = s.slots[k];
     held[k] = kNotHeld;
     --held_count;
-    s.readers[index].held.store(held_count, kRlx);
+    publish_held();
     if (c.state.load(kAcq) != slot_word(gen, kSlotCommitted)) return Status::evicted;
     ZFD_FAULT_POINT("reader.release.checked");
     // Release order: our reads of the payload happen before the writer,

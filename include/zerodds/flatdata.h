@@ -175,8 +175,10 @@ ZFD_API void zfd_segment_options_init(zfd_segment_options *opts);
  * out_segment: receives the handle; free it with zfd_segment_close.
  * out_err:     may be NULL; detail on failure.
  *
- * Returns ZFD_OK, ZFD_E_INVAL (bad name, struct_size, slot_count 0,
- * slot_capacity 0, unknown flags, has_type_hash not 0/1), ZFD_E_NOMEM,
+ * Returns ZFD_OK, ZFD_E_INVAL (bad name, struct_size, slot_count 0 or above
+ * 2^24, slot_capacity 0, mode bits outside 0777, unknown flags,
+ * has_type_hash not 0/1), ZFD_E_NOMEM (the geometry does not fit in
+ * memory or in 64-bit offsets, or the allocation failed),
  * ZFD_E_EXISTS (the name is taken; also when its owner is dead unless
  * ZFD_SEGMENT_REPLACE_STALE is given), ZFD_E_PERMISSION, ZFD_E_SYSTEM
  * (for example ENOSPC when /dev/shm is full).
@@ -191,11 +193,14 @@ ZFD_API int32_t zfd_segment_create(const char *name, const zfd_segment_options *
  * expected_type_hash: 16 bytes, or NULL for no type check. flags: 0.
  * Everything in the segment is validated before any slot is touched:
  * object type, owner uid, mode, size, magic, layout version, geometry and
- * type hash. An owner still initialising is waited for a bounded time.
+ * type hash. An owner still initialising is waited for a bounded time
+ * (1 s): ZFD_E_TIMEOUT if it is alive but not done by then, ZFD_E_PEER_GONE
+ * at once (after a 50 ms grace) if it died before finishing, or if the name
+ * was replaced by a new segment while this call was opening it.
  *
  * Returns ZFD_OK, ZFD_E_INVAL, ZFD_E_NOT_FOUND, ZFD_E_PERMISSION,
  * ZFD_E_INCOMPATIBLE, ZFD_E_CORRUPT, ZFD_E_TYPE_MISMATCH, ZFD_E_TIMEOUT,
- * ZFD_E_NOMEM, ZFD_E_SYSTEM. Thread-safe. Since: 0.1
+ * ZFD_E_PEER_GONE, ZFD_E_NOMEM, ZFD_E_SYSTEM. Thread-safe. Since: 0.1
  */
 ZFD_API int32_t zfd_segment_open(const char *name, const uint8_t *expected_type_hash, uint32_t flags,
                                  zfd_segment **out_segment, zfd_error *out_err);

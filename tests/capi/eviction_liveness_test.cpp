@@ -60,6 +60,61 @@ TEST(EvictStale, AReaderHoldingAnEvictedSlotGetsEvictedOnRelease) {
     EXPECT_EQ(zfd_release(reader.get(), next.slot), ZFD_OK);
 }
 
+TEST(EvictStale, AnOldTokenStillSaysEvictedAfterItsSlotWasReusedAndTakenAgain) {
+    // One slot: the evicted sample's slot is necessarily the one reused.
+    SegmentPtr segment = make_segment(1, 64);
+    ASSERT_NE(segment, nullptr);
+    ReaderPtr reader = make_reader(segment.get());
+    ASSERT_NE(reader, nullptr);
+    publish_u64(segment.get(), 1);
+    Taken old_sample = take(reader.get());
+    ASSERT_EQ(old_sample.rc, ZFD_OK);
+    uint32_t evicted = 0;
+    ASSERT_EQ(zfd_evict_stale(segment.get(), 0, &evicted), ZFD_OK);
+    ASSERT_EQ(evicted, 1u);
+    publish_u64(segment.get(), 2);
+    Taken new_sample = take(reader.get());
+    ASSERT_EQ(new_sample.rc, ZFD_OK);
+    ASSERT_EQ(new_sample.value(), 2u);
+    ASSERT_NE(new_sample.slot, old_sample.slot) << "tokens of different generations differ";
+
+    EXPECT_EQ(zfd_release(reader.get(), old_sample.slot), ZFD_E_EVICTED);
+    EXPECT_EQ(zfd_release(reader.get(), old_sample.slot), ZFD_E_NOT_LOANED) << "released once";
+    // The newer hold is untouched by the old token's release.
+    EXPECT_EQ(new_sample.value(), 2u);
+    EXPECT_EQ(zfd_release(reader.get(), new_sample.slot), ZFD_OK);
+    EXPECT_EQ(zfd_release(reader.get(), new_sample.slot), ZFD_E_NOT_LOANED);
+    // The slot is free again: the writer is not pinned by bookkeeping.
+    EXPECT_NE(publish_u64(segment.get(), 3), ~0ull);
+}
+
+TEST(EvictStale, ReadersOfOneSegmentNeverAcceptEachOthersTokens) {
+    // Every reader takes the same sample (same slot and generation): only
+    // the tag tells their tokens apart, and it must, for all 64 readers.
+    SegmentPtr segment = make_segment(2, 64);
+    ASSERT_NE(segment, nullptr);
+    std::vector<ReaderPtr> readers;
+    for (int i = 0; i < 64; ++i) {
+        readers.push_back(make_reader(segment.get()));
+        ASSERT_NE(readers.back(), nullptr);
+    }
+    publish_u64(segment.get(), 7);
+    std::vector<zfd_slot> tokens;
+    for (ReaderPtr& r : readers) {
+        Taken t = take(r.get());
+        ASSERT_EQ(t.rc, ZFD_OK);
+        tokens.push_back(t.slot);
+    }
+    for (size_t i = 0; i < readers.size(); ++i) {
+        const size_t other = (i + 1) % readers.size();
+        EXPECT_EQ(zfd_release(readers[i].get(), tokens[other]), ZFD_E_NOT_LOANED)
+            << "reader " << i << " accepted reader " << other << "'s token";
+    }
+    for (size_t i = 0; i < readers.size(); ++i) {
+        EXPECT_EQ(zfd_release(readers[i].get(), tokens[i]), ZFD_OK);
+    }
+}
+
 TEST(EvictStale, AReaderThatHadNotTakenTheEvictedSamplesSeesAGap) {
     SegmentPtr segment = make_segment(8, 64);
     ASSERT_NE(segment, nullptr);

@@ -229,7 +229,9 @@ TEST(ReaderWait, IsWokenByAPublishFromAnotherThread) {
     ASSERT_NE(segment, nullptr);
     ReaderPtr reader = make_reader(segment.get());
     ASSERT_NE(reader, nullptr);
-    for (int64_t timeout : {int64_t{30} * kSec, int64_t{ZFD_WAIT_FOREVER}}) {
+    // INT64_MAX: a deadline past the clock's range is "no deadline", not
+    // an overflow into the past that would time out at once.
+    for (int64_t timeout : {int64_t{30} * kSec, int64_t{ZFD_WAIT_FOREVER}, INT64_MAX}) {
         SCOPED_TRACE(timeout);
         auto waiter = std::async(std::launch::async, [&] {
             auto start = Clock::now();
@@ -240,6 +242,7 @@ TEST(ReaderWait, IsWokenByAPublishFromAnotherThread) {
         publish_u64(segment.get(), 1);
         auto [rc, waited] = waiter.get();
         EXPECT_EQ(rc, ZFD_OK);
+        EXPECT_GE(waited, 50.0 - kSlackMs) << "returned before the publish";
         EXPECT_LT(waited, kLateMs);
         Taken t = take(reader.get());
         ASSERT_EQ(t.rc, ZFD_OK);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 using namespace zerodds::flatdata;
 using namespace zerodds::flatdata::layout;
 
@@ -47,11 +49,16 @@ TEST(Token, RoundTripsEveryField) {
     EXPECT_NE(loan, 0u) << "token 0 is never issued";
 }
 
-TEST(Token, RandomTagsAreNonZeroAndFitTheField) {
-    for (int i = 0; i < 1000; ++i) {
-        const std::uint32_t t = random_tag();
-        EXPECT_NE(t, 0u);
-        EXPECT_EQ(t & ~token::kTagMask, 0u);
+TEST(Token, TagsAreNonZeroFitTheFieldAndDoNotRepeatWithinAWrap) {
+    // Consecutive handles get distinct tags: 2^15 - 1 of them in a row (one
+    // full wrap minus the skipped 0) never repeat.
+    std::vector<bool> seen(token::kTagMask + 1, false);
+    for (std::uint32_t i = 0; i < token::kTagMask; ++i) {
+        const std::uint32_t t = next_tag();
+        ASSERT_NE(t, 0u);
+        ASSERT_EQ(t & ~token::kTagMask, 0u);
+        ASSERT_FALSE(seen[t]) << "tag " << t << " repeated after " << i << " tags";
+        seen[t] = true;
     }
 }
 
