@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 BUILD_DIR=${BUILD_DIR:-build}
 packages=(meson ninja-build g++ pkg-config libfmt-dev libxxhash-dev libgtest-dev libgmock-dev
-          python3 abigail-tools binutils libcli11-dev nlohmann-json3-dev)
+          python3 abigail-tools binutils libcli11-dev nlohmann-json3-dev spin)
 
 # ---- 1. Debian packages (apt only when something is missing) ----
 missing=()
