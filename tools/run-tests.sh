@@ -4,13 +4,19 @@
 # On a fresh Debian 12 machine (as root) it installs what is missing first.
 # Usage: tools/run-tests.sh [extra meson test arguments, e.g. --suite capi]
 # Environment: BUILD_DIR (default: build), relative to the repository root.
-# Exit status: that of `meson test` (or of the first step that failed).
+#              ZFD_SKIP_SANITIZERS=1 skips step 5 (tools/run-sanitizers.sh: ASan+UBSan,
+#              TSan and fuzzing in build-asan, build-tsan, build-fuzz; ~15-25 min).
+# Exit status: that of `meson test` (or of the first step that failed); if that
+# passed, that of tools/run-sanitizers.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_DIR=${BUILD_DIR:-build}
 packages=(meson ninja-build g++ pkg-config libfmt-dev libxxhash-dev libgtest-dev libgmock-dev
           python3 abigail-tools binutils libcli11-dev nlohmann-json3-dev spin)
+# tools/run-sanitizers.sh: clang for the TSan and libFuzzer builds (libclang-rt-14-dev
+# holds their runtimes), llvm for llvm-symbolizer (readable sanitizer stacks).
+packages+=(clang libclang-rt-14-dev llvm)
 
 # ---- 1. Debian packages (apt only when something is missing) ----
 missing=()
@@ -52,4 +58,12 @@ meson compile -C "$BUILD_DIR"
 echo "== meson test -C $BUILD_DIR"
 status=0
 meson test -C "$BUILD_DIR" --print-errorlogs --num-processes 2 "$@" || status=$?
+
+# ---- 5. sanitizer builds and fuzzing (build-asan, build-tsan, build-fuzz) ----
+if [[ ${ZFD_SKIP_SANITIZERS:-0} != 1 ]]; then
+    echo "== bash tools/run-sanitizers.sh (skip with ZFD_SKIP_SANITIZERS=1)"
+    sanitizer_status=0
+    bash tools/run-sanitizers.sh || sanitizer_status=$?
+    if [[ $status -eq 0 ]]; then status=$sanitizer_status; fi
+fi
 exit $status
