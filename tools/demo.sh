@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# demo.sh — the main job: build zerodds-flatdata and show it working.
+#
+# On a fresh Debian 12 machine (as root) it installs what is missing first,
+# then builds zfd-demo and zfd-bench and runs
+#   1. zfd-demo: a writer process and 3 reader processes exchange 100000
+#      samples through one shared-memory segment (checksums, order, latency);
+#   2. zfd-bench: the benchmark table (latency, throughput, fan-out).
+# Usage: tools/demo.sh [--quick]     (--quick: the short benchmark run)
+# Environment: BUILD_DIR (default: build), absolute or relative to the
+#              repository root (the same build dir tools/run-tests.sh uses).
+# Exit status: 0 when every step succeeded, else that of the first failure
+# (2 for a bad argument).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bench_args=()
+for arg in "$@"; do
+    case $arg in
+        --quick) bench_args+=(--quick) ;;
+        -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "demo.sh: unknown argument: $arg (usage: tools/demo.sh [--quick])" >&2; exit 2 ;;
+    esac
+done
+
+BUILD_DIR=${BUILD_DIR:-build}
+# What configuring the project needs (the test suites are configured too,
+# hence gtest/gmock), as in tools/run-tests.sh.
+packages=(meson ninja-build g++ pkg-config libfmt-dev libxxhash-dev libgtest-dev libgmock-dev
+          python3 libcli11-dev nlohmann-json3-dev)
+
+# ---- 1. Debian packages (apt only when something is missing) ----
+missing=()
+for pkg in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2> /dev/null | grep -q 'install ok installed'; then
+        missing+=("$pkg")
+    fi
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    echo "== installing missing packages: ${missing[*]}"
+    sudo=()
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo > /dev/null || { echo "not root and no sudo; install: ${missing[*]}" >&2; exit 1; }
+        sudo=(sudo)
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# ---- 2. configure (reconfigure an existing build dir; wipe it if that fails) ----
+setup_args=(--wrap-mode=nodownload -Dwerror=true)
+if [[ -f $BUILD_DIR/meson-private/coredata.dat ]]; then
+    echo "== meson setup --reconfigure $BUILD_DIR"
+    if ! meson setup --reconfigure "$BUILD_DIR" "${setup_args[@]}"; then
+        echo "== reconfigure failed; wiping $BUILD_DIR"
+        meson setup --wipe "$BUILD_DIR" "${setup_args[@]}"
+    fi
+else
+    echo "== meson setup $BUILD_DIR"
+    meson setup "$BUILD_DIR" "${setup_args[@]}"
+fi
+
+# ---- 3. build (only the library and the two programs run below) ----
+echo "== meson compile -C $BUILD_DIR demo/zfd-demo bench/zfd-bench"
+meson compile -C "$BUILD_DIR" demo/zfd-demo bench/zfd-bench
+
+# ---- 4. the cross-process demo ----
+echo
+echo "== zfd-demo: 1 writer process, 3 reader processes, 100000 samples of 64 B"
+"$BUILD_DIR/demo/zfd-demo"
+
+# ---- 5. the benchmark ----
+echo
+echo "== zfd-bench ${bench_args[*]:-(full run; tools/demo.sh --quick for a short one)}"
+"$BUILD_DIR/bench/zfd-bench" "${bench_args[@]}"
+
+echo
+echo "== demo done"
