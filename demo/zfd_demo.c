@@ -1,7 +1,7 @@
 /* zfd-demo: one writer process and N reader processes exchanging samples
  * through one named shared-memory segment, zero-copy.
  *
- *   zfd-demo [--readers N] [--samples M] [--size B] [--blocking]
+ *   zfd-demo [--readers N] [--samples M] [--size B] [--rate R] [--blocking]
  *
  * The writer creates segment "demo-<pid>", starts N readers by running this
  * program again (fork + exec of /proc/self/exe with --reader), waits until all
@@ -19,17 +19,28 @@
  * The segment is removed on every path (closing the owner handle unlinks it);
  * on failure the readers are killed first.
  *
- * The writer publishes as fast as the slots free up, so the ring is mostly
- * full and the latency shown includes the time a sample queues behind up to
- * slot_count others: it is latency under full load. zfd-bench measures the
- * unloaded one-way latency (ping-pong).
+ * Two modes, named in the writer's header and summary lines and in the
+ * readers' latency label:
+ *   --rate 0 (the default): the writer publishes as fast as the slots free
+ *     up, so the ring is mostly full and the latency shown includes the time
+ *     a sample queues behind up to slot_count others: latency under full load.
+ *   --rate R: the writer publishes R samples per second on an absolute
+ *     schedule (sample i is due at start + i/R; it sleeps with
+ *     clock_nanosleep(TIMER_ABSTIME) until about 50 us before that and spins
+ *     the rest, so the pacing adds no drift; a late sample is sent at once
+ *     and the schedule is not shifted). With R well below what the readers
+ *     can take, each sample travels alone and the latency shown is that of
+ *     an unloaded stream, including waking a reader that parked between
+ *     samples (or not, while it still spins). zfd-bench measures the unloaded
+ *     one-way latency too (ping-pong).
  *
  * --blocking: readers park on the futex at once (ZFD_SPIN_NS=0 in their
  * environment) instead of spinning briefly (2 us by default) first.
  *
- * Internal: zfd-demo --reader NAME INDEX SAMPLES SIZE runs one reader.
+ * Internal: zfd-demo --reader NAME INDEX SAMPLES SIZE RATE runs one reader
+ * (RATE only labels its latency line).
  * SPDX-License-Identifier: Apache-2.0 */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep, sigaction */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, clock_nanosleep, nanosleep, sigaction */
 
 #include <zerodds/flatdata.h>
 
@@ -52,6 +63,8 @@ extern char **environ; /* POSIX declares it, <unistd.h> only with _GNU_SOURCE */
 #define DEFAULT_SIZE 64
 #define MAX_SAMPLES 100000000ULL /* each reader keeps 8 bytes of latency per sample */
 #define MAX_SIZE (16ULL << 20)
+#define MAX_RATE 1000000000ULL       /* samples per second; 0 = as fast as possible */
+#define PACE_SPIN_NS (50 * 1000LL)   /* paced: sleep until this close to a send time, spin after */
 #define MAX_SLOTS 256
 #define SHOWN 3                      /* samples each side prints */
 #define SHOWN_BYTES 12               /* payload bytes printed as hex */
@@ -264,10 +277,10 @@ static void check_sample(reader_stats *st, int64_t *latency, uint64_t capacity, 
 }
 
 static int run_reader(const char *name, const char *index_text, const char *samples_text,
-                      const char *size_text)
+                      const char *size_text, const char *rate_text)
 {
     uint8_t hash[ZFD_TYPE_HASH_SIZE];
-    uint64_t index, samples, size;
+    uint64_t index, samples, size, rate;
     reader_stats st;
     int64_t *latency;
     zfd_error err;
@@ -282,7 +295,8 @@ static int run_reader(const char *name, const char *index_text, const char *samp
 
     if (parse_u64(index_text, 0, ZFD_MAX_READERS - 1, &index) != 0 ||
         parse_u64(samples_text, 1, MAX_SAMPLES, &samples) != 0 ||
-        parse_u64(size_text, 0, MAX_SIZE, &size) != 0) {
+        parse_u64(size_text, 0, MAX_SIZE, &size) != 0 ||
+        parse_u64(rate_text, 0, MAX_RATE, &rate) != 0) {
         fprintf(stderr, "zfd-demo --reader: bad arguments\n");
         return 2;
     }
@@ -358,9 +372,14 @@ static int run_reader(const char *name, const char *index_text, const char *samp
                           st.gaps);
     if (st.n_latency > 0) {
         qsort(latency, st.n_latency, sizeof *latency, cmp_i64);
+        if (rate == 0)
+            n += (size_t)snprintf(out + n, sizeof out - n, "; latency under full load");
+        else
+            n += (size_t)snprintf(out + n, sizeof out - n,
+                                  "; latency paced at %" PRIu64 " samples/s", rate);
         n += (size_t)snprintf(
             out + n, sizeof out - n,
-            "; latency p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us",
+            " p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us",
             (double)percentile(latency, st.n_latency, 5000) / 1e3,
             (double)percentile(latency, st.n_latency, 9900) / 1e3,
             (double)percentile(latency, st.n_latency, 9990) / 1e3,
@@ -436,22 +455,24 @@ static void kill_children(void)
 
 /* Start reader `index` as a new process running this program. */
 static int spawn_reader(char *const envp[], char *self, char *name, unsigned index,
-                        uint64_t samples, uint64_t size)
+                        uint64_t samples, uint64_t size, uint64_t rate)
 {
-    char role[] = "--reader", index_text[16], samples_text[24], size_text[24];
-    char *args[7];
+    char role[] = "--reader", index_text[16], samples_text[24], size_text[24], rate_text[24];
+    char *args[8];
     pid_t pid;
 
     snprintf(index_text, sizeof index_text, "%u", index);
     snprintf(samples_text, sizeof samples_text, "%" PRIu64, samples);
     snprintf(size_text, sizeof size_text, "%" PRIu64, size);
+    snprintf(rate_text, sizeof rate_text, "%" PRIu64, rate);
     args[0] = self;
     args[1] = role;
     args[2] = name;
     args[3] = index_text;
     args[4] = samples_text;
     args[5] = size_text;
-    args[6] = NULL;
+    args[6] = rate_text;
+    args[7] = NULL;
 
     fflush(stdout);
     fflush(stderr);
@@ -525,6 +546,36 @@ static int wait_for_readers(zfd_segment *seg, unsigned want)
         }
         sleep_ms(1);
     }
+}
+
+/* Paced mode: wait until CLOCK_MONOTONIC reaches due_ns. Sleeps on the
+ * absolute time PACE_SPIN_NS before it (a relative sleep would add its
+ * overshoot to every later sample), then spins the rest for precision.
+ * Returns at once when already late; a signal ends the wait early (the
+ * caller checks g_stop). */
+static void wait_until(int64_t due_ns)
+{
+    for (;;) {
+        const int64_t now = now_ns();
+        if (now >= due_ns || g_stop)
+            return;
+        if (due_ns - now > PACE_SPIN_NS) {
+            const int64_t wake = due_ns - PACE_SPIN_NS;
+            struct timespec ts;
+            ts.tv_sec = (time_t)(wake / NS_PER_S);
+            ts.tv_nsec = (long)(wake % NS_PER_S);
+            clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL); /* EINTR: loop */
+        }
+    }
+}
+
+/* The mode, as the header and summary lines name it. */
+static void describe_rate(char *buf, size_t cap, uint64_t rate)
+{
+    if (rate == 0)
+        snprintf(buf, cap, "as fast as the readers release");
+    else
+        snprintf(buf, cap, "paced at %" PRIu64 " samples/s", rate);
 }
 
 /* Loan a slot, waiting (backpressure) while the readers still hold every
@@ -606,20 +657,23 @@ static int wait_until_consumed(zfd_segment *seg, uint32_t slot_count)
 static void usage(FILE *to)
 {
     fprintf(to,
-            "usage: zfd-demo [--readers N] [--samples M] [--size B] [--blocking]\n"
+            "usage: zfd-demo [--readers N] [--samples M] [--size B] [--rate R] [--blocking]\n"
             "  --readers N   reader processes, 1..%d (default %d)\n"
             "  --samples M   samples to publish, 1..%llu (default %d)\n"
             "  --size B      payload bytes per sample, 0..%llu (default %d)\n"
+            "  --rate R      publish R samples/s on a fixed schedule, 0..%llu; 0 (default):\n"
+            "                as fast as the readers release (latency under full load)\n"
             "  --blocking    readers park on the futex without spinning (ZFD_SPIN_NS=0)\n",
             ZFD_MAX_READERS, DEFAULT_READERS, MAX_SAMPLES, DEFAULT_SAMPLES, MAX_SIZE,
-            DEFAULT_SIZE);
+            DEFAULT_SIZE, MAX_RATE);
 }
 
-static int run_writer(char *self, uint64_t readers, uint64_t samples, uint64_t size, int blocking)
+static int run_writer(char *self, uint64_t readers, uint64_t samples, uint64_t size, uint64_t rate,
+                      int blocking)
 {
     const uint64_t stride = sizeof(demo_header) + size;
     uint8_t hash[ZFD_TYPE_HASH_SIZE];
-    char name[64], shm_path[96];
+    char name[64], shm_path[96], mode[64];
     zfd_segment_options opts;
     zfd_segment *seg = NULL;
     shown_sample shown[SHOWN];
@@ -635,6 +689,7 @@ static int run_writer(char *self, uint64_t readers, uint64_t samples, uint64_t s
     snprintf(name, sizeof name, "demo-%ld", (long)getpid());
     snprintf(shm_path, sizeof shm_path, "/dev/shm/zfd.%s", name);
     zfd_type_hash(DEMO_LAYOUT, strlen(DEMO_LAYOUT), hash);
+    describe_rate(mode, sizeof mode, rate);
 
     /* Ctrl-C or kill: stop at the next check, then clean up normally. */
     memset(&sa, 0, sizeof sa);
@@ -671,6 +726,9 @@ static int run_writer(char *self, uint64_t readers, uint64_t samples, uint64_t s
            opts.slot_count, stride, sizeof(demo_header), size, readers, samples,
            blocking ? "park on the futex at once (ZFD_SPIN_NS=0)"
                     : "spin briefly, then park (ZFD_SPIN_NS default)");
+    printf("  publishing %s: %s\n", mode,
+           rate == 0 ? "latency under full load (includes queueing behind the ring)"
+                     : "one sample at a time, latency of an unloaded stream");
 
     /* From here on every exit goes through `done`: readers killed if needed,
      * segment closed (which unlinks the name). */
@@ -681,7 +739,7 @@ static int run_writer(char *self, uint64_t readers, uint64_t samples, uint64_t s
     }
     t0 = now_ns();
     for (i = 0; i < readers; ++i)
-        if (spawn_reader(envp, self, name, i, samples, size) != 0)
+        if (spawn_reader(envp, self, name, i, samples, size, rate) != 0)
             goto done;
     if (wait_for_readers(seg, (unsigned)readers) != 0)
         goto done;
@@ -691,11 +749,15 @@ static int run_writer(char *self, uint64_t readers, uint64_t samples, uint64_t s
         printf(" %ld", (long)g_children[i].pid);
     printf(")\n");
 
-    /* Publish: loan, write in place, commit. */
+    /* Publish: (paced: wait for the send time), loan, write in place, commit.
+     * Sample seq is due at t0 + seq/rate, computed from t0 every time so
+     * neither sleeping nor a late sample shifts the later ones. */
     t0 = now_ns();
     for (seq = 0; seq < samples; ++seq) {
         zfd_slot slot;
         void *data;
+        if (rate != 0)
+            wait_until(t0 + (int64_t)(seq * (uint64_t)NS_PER_S / rate));
         if (g_stop) {
             fprintf(stderr, "zfd-demo: interrupted\n");
             goto done;
@@ -722,10 +784,11 @@ static int run_writer(char *self, uint64_t readers, uint64_t samples, uint64_t s
         printf("writer: sent %s\n", line);
     }
     sent_bytes = samples * stride;
-    printf("writer: sent %" PRIu64 " samples, %" PRIu64 " bytes in %.3f s (until every reader "
-           "released all): %.0f samples/s, %.1f MB/s; ring full %" PRIu64 " times\n",
-           samples, sent_bytes, (double)elapsed / 1e9, (double)samples * 1e9 / (double)elapsed,
-           (double)sent_bytes * 1e3 / (double)elapsed, full);
+    printf("writer: sent %" PRIu64 " samples %s, %" PRIu64 " bytes in %.3f s (until every "
+           "reader released all): %.0f samples/s, %.1f MB/s; ring full %" PRIu64 " times\n",
+           samples, mode, sent_bytes, (double)elapsed / 1e9,
+           (double)samples * 1e9 / (double)elapsed, (double)sent_bytes * 1e3 / (double)elapsed,
+           full);
     ok = 1;
 
 done:
@@ -768,11 +831,11 @@ done:
 
 int main(int argc, char **argv)
 {
-    uint64_t readers = DEFAULT_READERS, samples = DEFAULT_SAMPLES, size = DEFAULT_SIZE;
+    uint64_t readers = DEFAULT_READERS, samples = DEFAULT_SAMPLES, size = DEFAULT_SIZE, rate = 0;
     int blocking = 0, i;
 
-    if (argc == 6 && strcmp(argv[1], "--reader") == 0)
-        return run_reader(argv[2], argv[3], argv[4], argv[5]);
+    if (argc == 7 && strcmp(argv[1], "--reader") == 0)
+        return run_reader(argv[2], argv[3], argv[4], argv[5], argv[6]);
 
     for (i = 1; i < argc; ++i) {
         const char *arg = argv[i];
@@ -792,6 +855,8 @@ int main(int argc, char **argv)
             bad = parse_u64(value, 1, MAX_SAMPLES, &samples);
         else if (strcmp(arg, "--size") == 0)
             bad = parse_u64(value, 0, MAX_SIZE, &size);
+        else if (strcmp(arg, "--rate") == 0)
+            bad = parse_u64(value, 0, MAX_RATE, &rate);
         else
             bad = 1;
         if (bad) {
@@ -803,5 +868,5 @@ int main(int argc, char **argv)
         ++i; /* consumed the value */
     }
     setvbuf(stdout, NULL, _IOLBF, 0); /* whole lines, in order with the readers' */
-    return run_writer(argv[0], readers, samples, size, blocking);
+    return run_writer(argv[0], readers, samples, size, rate, blocking);
 }

@@ -3,8 +3,10 @@
 #
 # On a fresh Debian 12 machine (as root) it installs what is missing first,
 # then builds zfd-demo and zfd-bench and runs
-#   1. zfd-demo: a writer process and 3 reader processes exchange 100000
-#      samples through one shared-memory segment (checksums, order, latency);
+#   1. zfd-demo twice: a writer process and 3 reader processes exchange
+#      samples through one shared-memory segment (checksums, order, latency),
+#      first 100000 as fast as possible (latency under full load), then 40000
+#      paced at 20000 samples/s (latency of an unloaded stream);
 #   2. zfd-bench: the benchmark table (latency, throughput, fan-out).
 # Usage: tools/demo.sh [--quick]     (--quick: the short benchmark run)
 # Environment: BUILD_DIR (default: build), absolute or relative to the
@@ -18,7 +20,7 @@ bench_args=()
 for arg in "$@"; do
     case $arg in
         --quick) bench_args+=(--quick) ;;
-        -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "demo.sh: unknown argument: $arg (usage: tools/demo.sh [--quick])" >&2; exit 2 ;;
     esac
 done
@@ -65,10 +67,16 @@ fi
 echo "== meson compile -C $BUILD_DIR demo/zfd-demo bench/zfd-bench"
 meson compile -C "$BUILD_DIR" demo/zfd-demo bench/zfd-bench
 
-# ---- 4. the cross-process demo ----
+# ---- 4. the cross-process demo, under full load and paced ----
 echo
-echo "== zfd-demo: 1 writer process, 3 reader processes, 100000 samples of 64 B"
+echo "== zfd-demo at full speed: 3 readers, 100000 samples of 64 B;" \
+     "latency under full load (includes queueing behind the ring)"
 "$BUILD_DIR/demo/zfd-demo"
+
+echo
+echo "== zfd-demo --rate 20000 --samples 40000 (2 s): latency of one sample at a time," \
+     "readers asleep or spinning between samples"
+"$BUILD_DIR/demo/zfd-demo" --rate 20000 --samples 40000
 
 # ---- 5. the benchmark ----
 echo
