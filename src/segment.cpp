@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <numeric>
 #include <random>
 #include <thread>
 
@@ -53,6 +54,17 @@ void bind(Segment::Impl& s, const Geometry& g) {
     s.slot_capacity = g.slot_capacity;
     s.payload_stride = g.payload_stride;
     s.total_size = g.total_size;
+    // With a 64-byte stride, two consecutive slots share a 128-byte pair that
+    // the hardware fetches together, which helps the writer claim them in
+    // order; from 128 bytes on, nothing is shared and sequential order only
+    // feeds a trailing reader's prefetcher (see reserve_step).
+    std::uint32_t step = 1;
+    if (g.slot_count > 2 && g.payload_stride >= 2 * kCacheLine) {
+        step = static_cast<std::uint32_t>((std::uint64_t{g.slot_count} * 618) / 1000) | 1u;
+        while (std::gcd(step, g.slot_count) != 1) step += 2;
+        if (step >= g.slot_count) step = 1;
+    }
+    s.reserve_step = step;
 }
 
 // Writes a fresh header and control area; `state` goes ready last.

@@ -68,6 +68,13 @@ struct Segment::Impl {
 
     // Writer-private (owner only).
     alignas(64) std::atomic<std::uint32_t> reserve_cursor{0};
+    // Reserve order: slot k is followed by (k + reserve_step) % slot_count,
+    // a step coprime to slot_count near 0.618 * slot_count, so the cycle
+    // visits every slot and consecutive samples sit far apart in memory.
+    // A reader trailing the writer then does not have its hardware
+    // prefetcher stream into the control and payload lines the writer is
+    // about to claim (set by bind(); 1 when payload lines are 64 bytes).
+    std::uint32_t reserve_step = 1;
     std::atomic<std::uint64_t> full_at_generation{~std::uint64_t{0}};
     std::atomic<bool> reclaim_needed{false};
     std::mutex reclaim_mutex;  // evict, detach, reap, reclaim: never the hot path

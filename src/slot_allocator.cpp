@@ -53,7 +53,8 @@ bool try_claim(Segment::Impl& s, std::uint32_t k, std::uint64_t* out_token, void
         return false;  // another writer thread took it
     }
     ZFD_FAULT_POINT("writer.reserve.claimed");
-    s.reserve_cursor.store(k + 1 == s.slot_count ? 0 : k + 1, kRlx);
+    const std::uint32_t next = k + s.reserve_step;
+    s.reserve_cursor.store(next >= s.slot_count ? next - s.slot_count : next, kRlx);
     *out_token = token::encode(false, s.loan_tag, word_gen(loaned), k);
     if (out_data != nullptr) *out_data = s.slot_payload(k);
     return true;
@@ -69,7 +70,8 @@ Status Segment::reserve(std::uint64_t* out_token, void** out_data) {
     std::uint32_t first = s.reserve_cursor.load(kRlx);
     if (first >= n) first = 0;
     // Common case: readers release in order, so the slot after the last one
-    // reserved is the oldest and free. This touches one slot line only.
+    // reserved (in reserve order, see Impl::reserve_step) is the oldest and
+    // free. This touches one slot line only.
     if (try_claim(s, first, out_token, out_data)) return Status::ok;
 
     for (int pass = 0; pass < 2; ++pass) {
