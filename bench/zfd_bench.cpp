@@ -14,12 +14,32 @@
 //             processes before their first library call, so it really parks).
 //             --touch-all adds rows where every byte is written and read.
 //   throughput, fan-out (publish cost with 1 vs 63 readers), slot-count scaling.
+//   iceoryx   (only when built with iceoryx's C binding, -Diceoryx) the spin
+//             64 B ping-pong over iceoryx 2.x: loan, write the 8-byte sequence
+//             number, publish; the peer busy-polls take, reads, releases. It
+//             runs interleaved in the spin block, against a private iox-roudi
+//             that this process starts for that block and stops (SIGTERM) after.
 //
 // Every measurement runs in freshly forked child processes; this process only
 // supervises them (timeouts, kill on failure) and always unlinks every segment
 // name it handed out. It uses only the public C header and the shared library.
 
 #include <zerodds/flatdata.h>
+
+#if defined(ZFD_BENCH_HAVE_ICEORYX)
+// The binding's headers declare C functions without extern "C" of their own
+// when compiled as C++ (its own .cpp files wrap them); so do we.
+extern "C" {
+#include <iceoryx_binding_c/enums.h>
+#include <iceoryx_binding_c/log.h>
+#include <iceoryx_binding_c/publisher.h>
+#include <iceoryx_binding_c/runtime.h>
+#include <iceoryx_binding_c/subscriber.h>
+#include <iceoryx_binding_c/types.h>
+}
+#include <fcntl.h>
+#include <sys/file.h>
+#endif
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
@@ -31,6 +51,7 @@
 #include <nlohmann/json.hpp>
 
 #include <dirent.h>
+#include <pwd.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
@@ -276,11 +297,219 @@ void check_leftovers(const std::vector<std::string>& names, bool children_ok) {
 
 sigset_t g_wait_set;
 
+// ---------------------------------------------------------------------------
+// iceoryx: a private iox-roudi for the iceoryx rows
+// ---------------------------------------------------------------------------
+
+// Our iox-roudi (-1: none started by us). Stopped by stop_roudi() after the
+// block that uses it, and on every other exit path: interrupted(), atexit()
+// (std::exit), and PR_SET_PDEATHSIG=SIGTERM in the daemon if this process dies.
+pid_t g_roudi_pid = -1;
+int g_roudi_log = -1;          // RouDi's stdout+stderr (a memfd), kept for error messages
+std::string g_roudi_exit;      // how our RouDi ended (for the report)
+
+// What a RouDi that did not shut down cleanly leaves: its shared memory
+// (iceoryx_mgmt and the payload segment named after the user), its socket and
+// lock files under /tmp. Only called for a RouDi this process started.
+void remove_roudi_files() {
+    shm_unlink("/iceoryx_mgmt");
+    if (const passwd* pw = getpwuid(geteuid())) shm_unlink(("/" + std::string(pw->pw_name)).c_str());
+    unlink("/tmp/roudi");
+    unlink("/tmp/roudi.lock");
+    unlink("/tmp/iox-unique-roudi.lock");
+}
+
+void stop_roudi() {
+    if (g_roudi_pid <= 0 || getpid() != g.orchestrator) return;  // children never stop it
+    const pid_t pid = g_roudi_pid;
+    g_roudi_pid = -1;
+    // SIGTERM: RouDi shuts down cleanly and removes its /dev/shm objects
+    // (iceoryx_mgmt, <user>) and its /tmp socket and lock file.
+    kill(pid, SIGTERM);
+    const int64_t until = now_ns() + 20'000'000'000;
+    for (;;) {
+        int st = 0;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) {
+            g_roudi_exit = WIFEXITED(st) ? fmt::format("exit {}", WEXITSTATUS(st)) : fmt::format("signal {}", WTERMSIG(st));
+            // RouDi 2.0.3 aborts in its SIGTERM shutdown when a registered client
+            // died without deregistering (kill(2) -> ESRCH -> assert), leaving its
+            // files behind. It was our private RouDi, so they are ours to remove.
+            if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) remove_roudi_files();
+            return;
+        }
+        if (r < 0 && errno != EINTR) return;
+        if (now_ns() >= until) break;
+        timespec ts{0, 10'000'000};
+        nanosleep(&ts, nullptr);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    g_roudi_exit = "SIGKILL after 20 s";
+    remove_roudi_files();
+    std::fprintf(stderr, "zfd-bench: iox-roudi did not stop within 20 s of SIGTERM; killed\n");
+}
+
+// Everything our RouDi printed so far (ANSI colour codes removed).
+std::string roudi_output() {
+    std::string out, clean;
+    if (g_roudi_log < 0) return out;
+    char buf[4096];
+    off_t off = 0;
+    ssize_t n;
+    while ((n = pread(g_roudi_log, buf, sizeof buf, off)) > 0) {
+        out.append(buf, static_cast<size_t>(n));
+        off += n;
+    }
+    for (size_t i = 0; i < out.size(); ++i) {
+        if (out[i] == '\x1b') {
+            while (i < out.size() && out[i] != 'm') ++i;
+            continue;
+        }
+        clean += out[i];
+    }
+    return clean;
+}
+
+#if defined(ZFD_BENCH_HAVE_ICEORYX)
+[[noreturn]] void interrupted(const std::vector<pid_t>& pids, int sig);
+
+std::string find_in_path(const std::string& exe) {
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "";
+    dirs += ":/usr/bin:/usr/local/bin";
+    size_t pos = 0;
+    while (pos <= dirs.size()) {
+        size_t end = dirs.find(':', pos);
+        if (end == std::string::npos) end = dirs.size();
+        std::string d = dirs.substr(pos, end - pos);
+        if (!d.empty()) {
+            std::string f = d + "/" + exe;
+            if (access(f.c_str(), X_OK) == 0) return f;
+        }
+        pos = end + 1;
+    }
+    return {};
+}
+
+// Start a private iox-roudi unless one is running already (iceoryx 2.x holds
+// an flock on /tmp/iox-unique-roudi.lock while RouDi runs). Returns "" when a
+// RouDi is ready (ours or an existing one), else why not. *own: ours.
+std::string start_roudi(bool* own) {
+    *own = false;
+    {
+        int fd = open("/tmp/iox-unique-roudi.lock", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            bool held = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+            if (!held) flock(fd, LOCK_UN);
+            close(fd);
+            if (held) return "";  // someone else's RouDi: use it, leave it running
+        }
+    }
+    // ZFD_BENCH_IOX_ROUDI: path of the daemon to use instead of iox-roudi from PATH.
+    const char* override_bin = std::getenv("ZFD_BENCH_IOX_ROUDI");
+    const std::string bin = override_bin && *override_bin ? std::string(override_bin) : find_in_path("iox-roudi");
+    if (bin.empty()) return "iox-roudi not found in PATH or /usr/bin (Debian package 'iceoryx')";
+    if (access(bin.c_str(), X_OK) != 0) return fmt::format("{}: {}", bin, std::strerror(errno));
+    // RouDi's output goes to an anonymous memfd: read for readiness and errors.
+    int log = static_cast<int>(syscall(SYS_memfd_create, "zfd-bench-iox-roudi", 0));
+    if (log < 0) return fmt::format("memfd_create: {}", std::strerror(errno));
+    std::fflush(stdout);
+    std::fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(log);
+        return fmt::format("fork: {}", std::strerror(errno));
+    }
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);  // the mask survives execve
+        setpgid(0, 0);  // not in the terminal's group: we stop it, after its clients
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != g.orchestrator) std::_Exit(99);
+        // Keep the daemon off the two measuring cpus when there are others.
+        cpu_set_t set;
+        if (g.pinned && sched_getaffinity(0, sizeof set, &set) == 0) {
+            CPU_CLR(g.cpu_a, &set);
+            CPU_CLR(g.cpu_b, &set);
+            if (CPU_COUNT(&set) > 0) (void)sched_setaffinity(0, sizeof set, &set);
+        }
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0) dup2(devnull, 0);
+        dup2(log, 1);
+        dup2(log, 2);
+        execl(bin.c_str(), bin.c_str(), static_cast<char*>(nullptr));
+        std::_Exit(127);
+    }
+    g_roudi_pid = pid;
+    auto output = [&] {
+        std::string out;
+        char buf[4096];
+        off_t off = 0;
+        ssize_t n;
+        while ((n = pread(log, buf, sizeof buf, off)) > 0) {
+            out.append(buf, static_cast<size_t>(n));
+            off += n;
+        }
+        return out;
+    };
+    auto last_line = [](std::string o) {
+        std::string clean;
+        for (size_t i = 0; i < o.size(); ++i) {  // strip ANSI colour codes
+            if (o[i] == '\x1b') {
+                while (i < o.size() && o[i] != 'm') ++i;
+                continue;
+            }
+            clean += o[i];
+        }
+        while (!clean.empty() && (clean.back() == '\n' || clean.back() == ' ')) clean.pop_back();
+        size_t nl = clean.rfind('\n');
+        return nl == std::string::npos ? clean : clean.substr(nl + 1);
+    };
+    const int64_t until = now_ns() + 15'000'000'000;
+    std::string why;
+    for (;;) {
+        std::string o = output();
+        if (o.find("RouDi is ready for clients") != std::string::npos) break;
+        int st = 0;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            g_roudi_pid = -1;
+            std::string last = last_line(o);
+            why = fmt::format("iox-roudi ({}) exited ({}) before it was ready: {}", bin,
+                              WIFEXITED(st) ? fmt::format("exit {}", WEXITSTATUS(st))
+                                            : fmt::format("signal {}", WTERMSIG(st)),
+                              last.empty() ? "no output" : last);
+            break;
+        }
+        if (now_ns() >= until) {
+            stop_roudi();
+            why = fmt::format("iox-roudi ({}) not ready within 15 s: {}", bin, last_line(o));
+            break;
+        }
+        timespec ts{0, 10'000'000};
+        int sig = sigtimedwait(&g_wait_set, nullptr, &ts);
+        if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+            close(log);
+            interrupted({}, sig);
+        }
+    }
+    if (why.empty()) {
+        *own = true;
+        g_roudi_log = log;
+    } else {
+        close(log);
+    }
+    return why;
+}
+#endif
+
 [[noreturn]] void interrupted(const std::vector<pid_t>& pids, int sig) {
     for (pid_t p : pids)
         if (p > 0) kill(p, SIGKILL);
     for (pid_t p : pids)
         if (p > 0) waitpid(p, nullptr, 0);
+    stop_roudi();
     size_t left = cleanup_all_names();
     std::fprintf(stderr, "zfd-bench: interrupted by signal %d; children killed, segments unlinked (%zu stray objects removed)\n", sig,
                  left);
@@ -700,6 +929,125 @@ Sampled lib_pingpong(const PingSpec& s) {
     if (!r.ok) return sample_error(r.error);
     return samples_from_timestamps(ts, s.warm, total);
 }
+
+// ---------------------------------------------------------------------------
+// iceoryx ping-pong latency (the spin 64 B row, over iceoryx's C binding)
+// ---------------------------------------------------------------------------
+
+constexpr size_t kIoxPayload = 64;
+constexpr uint64_t kIoxQueueCapacity = 16;  // = the library rows' slot count; at most 1 sample is in flight
+
+#if defined(ZFD_BENCH_HAVE_ICEORYX)
+int g_iox_counter = 0;
+
+// Two processes, two topics (service zfd-bench-<orchestrator>, instance
+// run<n>, events a2b / b2a). Each side: runtime, publisher on its own topic,
+// subscriber on the peer's; both wait until connected. Send: loan a 64 B chunk,
+// write the first 8 bytes (sequence number), publish. Receive: busy-poll
+// take_chunk, check the 8 bytes, release. Same loop, timestamps and pinning as
+// lib_pingpong in spin mode.
+Sampled iox_pingpong(uint64_t warm, uint64_t iters) {
+    SharedMem cm(sizeof(Ctl));
+    Ctl* ctl = new (cm.p) Ctl();
+    const uint64_t total = warm + iters;
+    SharedMem tsm((total + 1) * sizeof(int64_t));
+    int64_t* ts = tsm.as<int64_t>();
+    const std::string service = fmt::format("zfd-bench-{}", g.orchestrator);
+    const std::string instance = fmt::format("run{}", g_iox_counter++);
+    const double to = g.test_timeout_s;
+
+    auto side = [=](int role) -> int {
+        pin_to(role == 0 ? g.cpu_a : g.cpu_b);
+        Deadline dl(to);
+        const std::string rt = fmt::format("zfd-bench-{}-{}", getpid(), role);
+        iox_set_loglevel(Iceoryx_LogLevel_Warn);
+        iox_runtime_init(rt.c_str());  // waits for RouDi (the run_children timeout bounds it)
+        iox_pub_options_t po;
+        iox_pub_options_init(&po);
+        po.historyCapacity = 0;
+        iox_pub_storage_t pub_storage;
+        iox_pub_t pub = iox_pub_init(&pub_storage, service.c_str(), instance.c_str(), role == 0 ? "a2b" : "b2a", &po);
+        iox_sub_options_t so;
+        iox_sub_options_init(&so);
+        so.queueCapacity = kIoxQueueCapacity;
+        so.historyRequest = 0;
+        iox_sub_storage_t sub_storage;
+        iox_sub_t sub = iox_sub_init(&sub_storage, service.c_str(), instance.c_str(), role == 0 ? "b2a" : "a2b", &so);
+        if (pub == nullptr || sub == nullptr) return fail(ctl, role, "iox_pub_init/iox_sub_init failed");
+        // RouDi connects publishers and subscribers asynchronously.
+        while (!(iox_sub_get_subscription_state(sub) == SubscribeState_SUBSCRIBED && iox_pub_has_subscribers(pub))) {
+            if (dl.expired())
+                return fail(ctl, role, "iceoryx: not connected before the deadline (subscription state %d)",
+                            static_cast<int>(iox_sub_get_subscription_state(sub)));
+            timespec t{0, 1'000'000};
+            nanosleep(&t, nullptr);
+        }
+        ctl->attached.fetch_add(1);
+        if (!wait_count(ctl->attached, 2, dl)) return fail(ctl, role, "peer never connected");
+
+        auto send = [&](uint64_t v) -> int {
+            void* chunk = nullptr;
+            auto ar = iox_pub_loan_chunk(pub, &chunk, static_cast<uint32_t>(kIoxPayload));
+            if (ar != AllocationResult_SUCCESS || chunk == nullptr)
+                return fail(ctl, role, "iox_pub_loan_chunk: result %d (sample %lu)", static_cast<int>(ar),
+                            (unsigned long)v);
+            fill_sample(chunk, kIoxPayload, v, false);
+            iox_pub_publish_chunk(pub, chunk);
+            return 0;
+        };
+        auto recv = [&](uint64_t expect) -> int {
+            const void* chunk = nullptr;
+            uint32_t spins = 0;
+            auto r = iox_sub_take_chunk(sub, &chunk);
+            while (r == ChunkReceiveResult_NO_CHUNK_AVAILABLE) {
+                if ((++spins & 0xfff) == 0 && dl.expired())
+                    return fail(ctl, role, "no sample %lu before the deadline (spinning on iox_sub_take_chunk)",
+                                (unsigned long)expect);
+                spin_hint();
+                r = iox_sub_take_chunk(sub, &chunk);
+            }
+            if (r != ChunkReceiveResult_SUCCESS || chunk == nullptr)
+                return fail(ctl, role, "iox_sub_take_chunk: result %d", static_cast<int>(r));
+            if (!check_sample(chunk, kIoxPayload, expect, false)) {
+                uint64_t x;
+                std::memcpy(&x, chunk, 8);
+                return fail(ctl, role, "wrong data: expected sample %lu, first word %lu", (unsigned long)expect,
+                            (unsigned long)x);
+            }
+            iox_sub_release_chunk(sub, chunk);
+            return 0;
+        };
+        for (uint64_t i = 0; i < total; ++i) {
+            if (role == 0) {
+                ts[i] = ticks();
+                if (send(i)) return 1;
+                if (recv(i)) return 1;
+            } else {
+                if (recv(i)) return 1;
+                if (send(i)) return 1;
+            }
+        }
+        if (role == 0) ts[total] = ticks();
+        ctl->finished.fetch_add(1);
+        if (!wait_count(ctl->finished, 2, dl)) return fail(ctl, role, "peer never finished");
+        iox_sub_deinit(sub);
+        iox_pub_deinit(pub);
+        return 0;
+    };
+    // std::exit, not the _Exit of run_children: the iceoryx runtime deregisters
+    // from RouDi in its static destructor (else RouDi 2.0.3 aborts at shutdown
+    // trying to SIGTERM the vanished process). Handlers registered with atexit by
+    // this program are no-ops in children.
+    auto child = [=](int role) -> int {
+        int rc = side(role);
+        std::fflush(nullptr);
+        std::exit(rc);
+    };
+    RunResult r = run_children({[=] { return child(0); }, [=] { return child(1); }}, ctl, to + 5);
+    if (!r.ok) return sample_error(r.error);
+    return samples_from_timestamps(ts, warm, total);
+}
+#endif
 
 // ---------------------------------------------------------------------------
 // Throughput
@@ -1130,6 +1478,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     g.orchestrator = getpid();
+    std::atexit(stop_roudi);
     g.progress = !no_progress && isatty(STDERR_FILENO);
     g.test_timeout_s = test_timeout > 0 ? test_timeout : (g.quick ? 10 : 60);
 
@@ -1188,6 +1537,15 @@ int main(int argc, char** argv) {
     std::vector<LatRow> lat;
     std::vector<TputRow> tput;
     std::vector<std::string> failures;
+
+#if defined(ZFD_BENCH_HAVE_ICEORYX)
+    const bool iox_available = true;
+#else
+    const bool iox_available = false;
+#endif
+    std::string iox_status;          // "" = measured (or not built); else why there is no iceoryx row
+    bool iox_private_roudi = false;  // the iceoryx row ran against a RouDi this run started
+    std::optional<LatRow> iox_row;   // the iceoryx spin 64 B row, when it ran
 
     auto add_lat = [&](LatRow r) {
         if (!r.st.ok) failures.push_back(fmt::format("{} {}: {}", r.group, r.label, r.st.error));
@@ -1259,12 +1617,40 @@ int main(int argc, char** argv) {
                                 },
                                 it});
             }
+            // iceoryx: its spin 64 B row joins the spin block (same floor, rounds,
+            // iterations, pinning), with a private RouDi running for this block only.
+            const bool with_iox = iox_available && !block && !touch;
+            bool own_roudi = false;
+#if defined(ZFD_BENCH_HAVE_ICEORYX)
+            if (with_iox) {
+                progress("starting iox-roudi");
+                iox_status = start_roudi(&own_roudi);
+                iox_private_roudi = own_roudi;
+                if (iox_status.empty())
+                    jobs.push_back({"iceoryx 64 B", [](uint64_t w, uint64_t n) { return iox_pingpong(w, n); },
+                                    spin_iters});
+            }
+#endif
             std::vector<Stats> st = run_group(group + (touch ? " all bytes" : ""), jobs);
+            if (own_roudi) {
+                progress("stopping iox-roudi");
+                stop_roudi();
+                if (!shm_entries("iceoryx_mgmt").empty())
+                    g_warnings.push_back(fmt::format("after iox-roudi stopped ({}), /dev/shm still holds iceoryx_mgmt "
+                                                     "(not removed); RouDi's output:\n{}", g_roudi_exit, roudi_output()));
+            }
             add_lat({group, fmt::format("floor: {}", block ? "raw futex ping-pong" : "shared cache line"), "", 0, 0,
                      touch, st[0], {}});
             for (size_t k = 0; k < sizes.size(); ++k)
                 add_lat({group, fmt::format("{:>7}  {}", size_str(sizes[k]), touch ? "all bytes" : "8 B"), floor_name,
                          sizes[k], kLatSlots, touch, st[k + 1], st[0]});
+            if (with_iox && iox_status.empty()) {
+                // Not added through add_lat: a failing comparison does not fail the benchmark.
+                iox_row = LatRow{"iceoryx", "iceoryx 64 B 8 B (spin)", floor_name, 64, 0, false,
+                                 st[sizes.size() + 1], st[0]};
+                lat.push_back(*iox_row);
+                if (!iox_row->st.ok) iox_status = "measurement failed: " + iox_row->st.error;
+            }
         }
     }
     // --- slot-count scaling: [floor, 16 slots, 4096 slots]
@@ -1413,12 +1799,35 @@ int main(int argc, char** argv) {
         targets.push_back(t);
     }
 
-    const char* iceoryx =
-#if defined(ZFD_BENCH_HAVE_ICEORYX)
-        "iceoryx: C binding found, comparison not implemented in this version";
-#else
-        "iceoryx: not installed";
-#endif
+    // --- iceoryx comparison line
+    std::string iceoryx;
+    double iox_ratio = NAN;
+    if (!iox_available) {
+        iceoryx = "iceoryx: not compared (zfd-bench built without iceoryx's C binding; -Diceoryx, "
+                  "Debian libiceoryx-binding-c-dev)";
+    } else if (!iox_status.empty()) {
+        iceoryx = "iceoryx: not measured: " + iox_status;
+    } else if (iox_row && iox_row->st.ok) {
+        const LatRow* lib = find_row("spin", 64, false, kLatSlots);
+        if (lib) {
+            iox_ratio = ratio(lib->st.p50, iox_row->st.p50);
+            iceoryx = fmt::format("iceoryx ratio: zerodds-flatdata spin 64 B p50 / iceoryx spin 64 B p50 = {:.2f} "
+                                  "({} ns / {} ns)",
+                                  iox_ratio, ns_str(lib->st.p50), ns_str(iox_row->st.p50));
+        } else {
+            iceoryx = "iceoryx: measured, but the zerodds-flatdata spin 64 B row failed: no ratio";
+        }
+    } else {
+        iceoryx = "iceoryx: not measured";
+    }
+    if (iox_available && iox_row)
+        iceoryx += fmt::format(
+            "\n  (iceoryx 2.x C binding, {}; publisher history 0, subscriber queue {}, history request 0,\n   "
+            "default overflow policies; loan 64 B chunk, write 8 B, publish / busy-poll take, read 8 B, release; "
+            "same rounds, iterations, pinning as spin 64 B)",
+            iox_private_roudi ? "private iox-roudi (built-in config) started and stopped by this run"
+                              : "an iox-roudi that was already running",
+            kIoxQueueCapacity);
 
     const std::string pin_desc =
         g.pinned ? fmt::format("pinned to cpus {} and {}{}", g.cpu_a, g.cpu_b,
@@ -1530,6 +1939,16 @@ int main(int argc, char** argv) {
         }
         out["targets"] = jg;
         out["iceoryx"] = iceoryx;
+        {
+            json ji;
+            ji["built"] = iox_available;
+            ji["measured"] = iox_row && iox_row->st.ok;
+            ji["private_roudi"] = iox_private_roudi;
+            if (!iox_status.empty()) ji["reason"] = iox_status;
+            if (iox_row) ji["spin_64b"] = stats_json(iox_row->st);
+            ji["ratio_lib_p50_over_iceoryx_p50"] = std::isnan(iox_ratio) ? json(nullptr) : json(iox_ratio);
+            out["iceoryx_comparison"] = ji;
+        }
         out["failures"] = failures;
         out["warnings"] = g_warnings;
         std::printf("%s\n", out.dump(2).c_str());
@@ -1558,7 +1977,7 @@ int main(int argc, char** argv) {
     for (const auto& r : lat) {
         if (r.group != last_group && !last_group.empty()) o += "\n";
         last_group = r.group;
-        std::string name = r.group + "  " + r.label;
+        std::string name = r.group == "iceoryx" ? r.label : r.group + "  " + r.label;
         if (!r.st.ok) {
             o += fmt::format("{:<36} FAILED: {}\n", name, r.st.error);
             continue;
