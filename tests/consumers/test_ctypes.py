@@ -58,6 +58,7 @@ class ZfdSegmentOptions(ctypes.Structure):
         ("flags", c_uint32),
         ("has_type_hash", c_uint32),
         ("type_hash", c_uint8 * ZFD_TYPE_HASH_SIZE),
+        ("reserved", c_uint32),
     ]
 
 
