@@ -10,6 +10,8 @@
 # passed, that of tools/run-sanitizers.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=tools/setup-common.sh
+source tools/setup-common.sh
 
 BUILD_DIR=${BUILD_DIR:-build}
 packages=(meson ninja-build g++ pkg-config libfmt-dev libxxhash-dev libgtest-dev libgmock-dev
@@ -19,36 +21,10 @@ packages=(meson ninja-build g++ pkg-config libfmt-dev libxxhash-dev libgtest-dev
 packages+=(clang libclang-rt-14-dev llvm)
 
 # ---- 1. Debian packages (apt only when something is missing) ----
-missing=()
-for pkg in "${packages[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2> /dev/null | grep -q 'install ok installed'; then
-        missing+=("$pkg")
-    fi
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-    echo "== installing missing packages: ${missing[*]}"
-    sudo=()
-    if [[ $(id -u) -ne 0 ]]; then
-        command -v sudo > /dev/null || { echo "not root and no sudo; install: ${missing[*]}" >&2; exit 1; }
-        sudo=(sudo)
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    "${sudo[@]}" apt-get update
-    "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+install_missing "${packages[@]}"
 
 # ---- 2. configure (reconfigure an existing build dir; wipe it if that fails) ----
-setup_args=(--wrap-mode=nodownload -Dwerror=true)
-if [[ -f $BUILD_DIR/meson-private/coredata.dat ]]; then
-    echo "== meson setup --reconfigure $BUILD_DIR"
-    if ! meson setup --reconfigure "$BUILD_DIR" "${setup_args[@]}"; then
-        echo "== reconfigure failed; wiping $BUILD_DIR"
-        meson setup --wipe "$BUILD_DIR" "${setup_args[@]}"
-    fi
-else
-    echo "== meson setup $BUILD_DIR"
-    meson setup "$BUILD_DIR" "${setup_args[@]}"
-fi
+configure_build "$BUILD_DIR"
 
 # ---- 3. build ----
 echo "== meson compile -C $BUILD_DIR"
