@@ -7,11 +7,15 @@
 // PIDs are recorded for people, never used to decide liveness.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 namespace zerodds::flatdata::liveness {
 
 inline constexpr std::uint64_t kOwnerByte = 0;
+// A creator takes the owner lock right after its O_EXCL create: an object
+// still unfinished whose owner lock stays free this long has a dead creator.
+inline constexpr std::chrono::milliseconds kCreatorGrace{50};
 inline constexpr std::uint64_t reader_byte(std::uint32_t index) { return 1 + std::uint64_t{index}; }
 
 // Non-blocking exclusive lock of one byte through fd's open file description.

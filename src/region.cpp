@@ -19,9 +19,6 @@ namespace zerodds::flatdata {
 namespace {
 
 constexpr auto kOpenWait = std::chrono::milliseconds(1000);
-// A creator takes the owner lock right after its O_EXCL create; an object
-// whose owner lock stays free this long while unfinished has a dead creator.
-constexpr auto kOwnerGrace = std::chrono::milliseconds(50);
 
 Status errno_status(int err) {
     switch (err) {
@@ -202,7 +199,8 @@ Status Region::open_named(const std::string& name, std::unique_ptr<Region>* out,
         }
         if (static_cast<std::uint64_t>(st.st_size) >= layout::kPageSize) break;
         const auto now = std::chrono::steady_clock::now();
-        if (now - start >= kOwnerGrace && !liveness::locked_by_other(fd, liveness::kOwnerByte)) {
+        if (now - start >= liveness::kCreatorGrace &&
+            !liveness::locked_by_other(fd, liveness::kOwnerByte)) {
             return fail(detail, Status::peer_gone, 0,
                         "{} is {} bytes and its creator is gone: it died before sizing it", name,
                         static_cast<long long>(st.st_size));

@@ -31,7 +31,6 @@ constexpr auto kSeq = std::memory_order_seq_cst;
 constexpr std::size_t kMaxNameLength = 200;
 constexpr std::int64_t kOwnerProbeIntervalNs = 10'000'000;  // 10 ms
 constexpr auto kReadyWait = std::chrono::milliseconds(1000);
-constexpr auto kOwnerGrace = std::chrono::milliseconds(50);
 
 std::uint64_t random_u64() {
     static thread_local std::mt19937_64 rng{std::random_device{}() ^
@@ -220,7 +219,8 @@ Status Segment::attach(std::unique_ptr<Impl> impl, const char* name,
                         state, kSegmentInitialising, kSegmentReady);
         }
         const auto now = std::chrono::steady_clock::now();
-        if (impl->named && now - start >= kOwnerGrace && !r.byte_locked(liveness::kOwnerByte)) {
+        if (impl->named && now - start >= liveness::kCreatorGrace &&
+            !r.byte_locked(liveness::kOwnerByte)) {
             return fail(detail, Status::peer_gone, 0,
                         "segment {} was never finished: its creator died while initialising it "
                         "(state {})",
