@@ -233,8 +233,10 @@ TEST(ReaderWait, IsWokenByAPublishFromAnotherThread) {
     // an overflow into the past that would time out at once.
     for (int64_t timeout : {int64_t{30} * kSec, int64_t{ZFD_WAIT_FOREVER}, INT64_MAX}) {
         SCOPED_TRACE(timeout);
+        // Timed from here, not from inside the thread: a thread that starts
+        // late under load would otherwise measure less than the 50 ms sleep.
+        const auto start = Clock::now();
         auto waiter = std::async(std::launch::async, [&] {
-            auto start = Clock::now();
             int32_t rc = zfd_reader_wait(reader.get(), timeout);
             return std::make_pair(rc, ms_since(start));
         });
