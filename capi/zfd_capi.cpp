@@ -76,15 +76,22 @@ static_assert(ZFD_VERSION_NUMBER ==
 namespace {
 
 // v0.1 is the first version of every public struct, so its size is the
-// smallest struct_size accepted.
-constexpr std::uint32_t kOptionsV1Size = sizeof(zfd_segment_options);
-constexpr std::uint32_t kInfoV1Size = sizeof(zfd_segment_info);
+// smallest struct_size accepted; 0.2 appended fields (a caller built against
+// 0.1 passes the smaller size, and those fields then count as zero / are not
+// written).
+constexpr std::uint32_t kOptionsV1Size = offsetof(zfd_segment_options, history);
+constexpr std::uint32_t kInfoV1Size = offsetof(zfd_segment_info, instance_id);
+constexpr std::uint32_t kOptionsSize = sizeof(zfd_segment_options);
+constexpr std::uint32_t kInfoSize = sizeof(zfd_segment_info);
+static_assert(kOptionsV1Size == 48 && kInfoV1Size == 96);
+static_assert(ZFD_INSTANCE_ID_SIZE == zerodds::flatdata::kInstanceIdSize);
+static_assert(ZFD_ORIGIN_SIZE == zerodds::flatdata::kOriginCapacity);
 
 // An options struct_size above this is taken for garbage (an options struct
 // that was never initialised), not for a future version of the struct.
 constexpr std::uint32_t kMaxPlausibleStructSize = 4096;
 
-constexpr std::uint32_t kKnownSegmentFlags = ZFD_SEGMENT_REPLACE_STALE;
+constexpr std::uint32_t kKnownSegmentFlags = ZFD_SEGMENT_REPLACE_STALE | ZFD_SEGMENT_MIRROR;
 constexpr std::uint32_t kModeBits = 0777;
 constexpr std::size_t kMaxNameLength = 200;
 
@@ -217,24 +224,34 @@ Status read_options(const zfd_segment_options* opts, SegmentConfig* config, Erro
                     "zfd_segment_options_init)",
                     size, kOptionsV1Size);
     }
-    if (size > kOptionsV1Size) {
+    if (size > kOptionsSize) {
         // A newer caller's struct: accepted only if every field this version
         // does not know is zero (the Linux extensible-struct rule).
         if (size > kMaxPlausibleStructSize) {
             return fail(detail, Status::invalid_argument, 0,
                         "options.struct_size is {} (this library knows {}; call "
                         "zfd_segment_options_init)",
-                        size, kOptionsV1Size);
+                        size, kOptionsSize);
         }
         const auto* bytes = reinterpret_cast<const unsigned char*>(opts);
-        for (std::uint32_t i = kOptionsV1Size; i < size; ++i) {
+        for (std::uint32_t i = kOptionsSize; i < size; ++i) {
             if (bytes[i] != 0) {
                 return fail(detail, Status::invalid_argument, 0,
                             "options.struct_size is {} and byte {} beyond this library's {} is "
                             "non-zero (an option this version does not support)",
-                            size, i, kOptionsV1Size);
+                            size, i, kOptionsSize);
             }
         }
+    }
+    // The 0.2 fields, as zeros when the caller's struct ends before them
+    // (a struct_size between the two versions must cover whole fields).
+    zfd_segment_options v2;
+    std::memset(&v2, 0, sizeof v2);
+    std::memcpy(&v2, opts, std::min(size, kOptionsSize));
+    if (size > kOptionsV1Size && size < kOptionsSize) {
+        return fail(detail, Status::invalid_argument, 0,
+                    "options.struct_size is {} (expected {} or {}; call zfd_segment_options_init)",
+                    size, kOptionsV1Size, kOptionsSize);
     }
     if (opts->slot_count == 0 || opts->slot_capacity == 0) {
         return fail(detail, Status::invalid_argument, 0,
@@ -254,10 +271,35 @@ Status read_options(const zfd_segment_options* opts, SegmentConfig* config, Erro
         return fail(detail, Status::invalid_argument, 0,
                     "options.has_type_hash is {} (expected 0 or 1)", opts->has_type_hash);
     }
+    if (v2.history != 0) {
+        return fail(detail, Status::unsupported, 0,
+                    "options.history is {} (this version keeps no history; expected 0)",
+                    v2.history);
+    }
+    if (v2.reserved2 != 0) {
+        return fail(detail, Status::invalid_argument, 0, "options.reserved2 is {} (expected 0)",
+                    v2.reserved2);
+    }
+    const bool mirror = (opts->flags & ZFD_SEGMENT_MIRROR) != 0;
+    const std::size_t origin_len = ::strnlen(v2.origin, sizeof v2.origin);
+    if (origin_len == sizeof v2.origin) {
+        return fail(detail, Status::invalid_argument, 0,
+                    "options.origin is not NUL-terminated within {} bytes", sizeof v2.origin);
+    }
+    const bool has_mirror_of =
+        std::any_of(std::begin(v2.mirror_of), std::end(v2.mirror_of), [](auto b) { return b != 0; });
+    if (!mirror && (has_mirror_of || origin_len != 0)) {
+        return fail(detail, Status::invalid_argument, 0,
+                    "options.mirror_of and options.origin describe a mirror's source; set "
+                    "ZFD_SEGMENT_MIRROR or leave them zero");
+    }
     config->slot_count = opts->slot_count;
     config->slot_capacity = opts->slot_capacity;
     config->mode = opts->mode;
     config->replace_stale = (opts->flags & ZFD_SEGMENT_REPLACE_STALE) != 0;
+    config->mirror = mirror;
+    std::memcpy(config->mirror_of.data(), v2.mirror_of, config->mirror_of.size());
+    config->origin.assign(v2.origin, origin_len);
     if (opts->has_type_hash == 1) {
         TypeHash hash{};
         std::memcpy(hash.data(), opts->type_hash, hash.size());
@@ -293,16 +335,37 @@ const char* zfd_status_str(int32_t status) { return status_text(status); }
 // Segment lifecycle
 // ===========================================================================
 
-void zfd_segment_options_init(zfd_segment_options* opts) {
-    if (opts == nullptr) return;
+// zfd_segment_options_init has two versions. A program built against 0.1
+// has a 48-byte zfd_segment_options and is bound (at its link time) to
+// zfd_segment_options_init@ZFD_0.1, which writes exactly those 48 bytes and
+// struct_size 48. Programs built against 0.2 get the default version,
+// @@ZFD_0.2, which fills the whole current struct. (dlsym finds the default
+// version; dlvsym(..., "ZFD_0.1") the old one.)
+namespace {
+void init_options(zfd_segment_options* opts, std::uint32_t size) {
     const SegmentConfig defaults;
-    std::memset(opts, 0, sizeof *opts);
-    opts->struct_size = sizeof *opts;
+    std::memset(opts, 0, size);
+    opts->struct_size = size;
     opts->slot_count = defaults.slot_count;        // 64
     opts->slot_capacity = defaults.slot_capacity;  // 1024
     opts->mode = defaults.mode;                    // 0600
     opts->flags = 0;
     opts->has_type_hash = 0;
+}
+}  // namespace
+
+__asm__(".symver zfd_segment_options_init_v0_1, zfd_segment_options_init@ZFD_0.1");
+__asm__(".symver zfd_segment_options_init_v0_2, zfd_segment_options_init@@ZFD_0.2");
+
+ZFD_API void zfd_segment_options_init_v0_1(zfd_segment_options* opts);
+ZFD_API void zfd_segment_options_init_v0_2(zfd_segment_options* opts);
+
+void zfd_segment_options_init_v0_1(zfd_segment_options* opts) {
+    if (opts != nullptr) init_options(opts, kOptionsV1Size);
+}
+
+void zfd_segment_options_init_v0_2(zfd_segment_options* opts) {
+    if (opts != nullptr) init_options(opts, kOptionsSize);
 }
 
 int32_t zfd_segment_create(const char* name, const zfd_segment_options* opts,
@@ -375,8 +438,6 @@ int32_t zfd_segment_unlink(const char* name, zfd_error* out_err) {
 int32_t zfd_segment_get_info(const zfd_segment* segment, zfd_segment_info* out_info) {
     return guarded([&]() -> std::int32_t {
         if (segment == nullptr || out_info == nullptr) return ZFD_E_INVAL;
-        // Only sizeof(zfd_segment_info) as of 0.1 is written; bytes a newer
-        // caller's larger struct has beyond that are left untouched.
         const std::uint32_t size = out_info->struct_size;
         if (size < kInfoV1Size) return ZFD_E_INVAL;
         SegmentInfo core;
@@ -397,7 +458,15 @@ int32_t zfd_segment_get_info(const zfd_segment* segment, zfd_segment_info* out_i
         info.owner_pid = core.owner_pid;
         info.owner_alive = core.owner_alive ? 1u : 0u;
         info.next_sequence = core.next_sequence;
-        std::memcpy(out_info, &info, sizeof info);
+        std::memcpy(info.instance_id, core.instance_id.data(), ZFD_INSTANCE_ID_SIZE);
+        info.flags = core.mirror ? ZFD_SEGMENT_MIRROR : 0u;
+        info.history = 0;
+        std::memcpy(info.mirror_of, core.mirror_of.data(), ZFD_INSTANCE_ID_SIZE);
+        const std::size_t n = std::min(core.origin.size(), sizeof info.origin - 1);
+        std::memcpy(info.origin, core.origin.data(), n);
+        // A 0.1 caller's struct ends at next_sequence; a newer caller's
+        // bytes beyond this version's struct are left untouched.
+        std::memcpy(out_info, &info, size >= kInfoSize ? kInfoSize : kInfoV1Size);
         return ZFD_OK;
     });
 }
@@ -442,6 +511,14 @@ int32_t zfd_commit(zfd_segment* segment, zfd_slot slot, const void* bytes, size_
     return guarded([&]() -> std::int32_t {
         if (segment == nullptr || (bytes == nullptr && len != 0)) return ZFD_E_INVAL;
         return to_code(segment->seg->commit(slot, bytes, len, out_sequence));
+    });
+}
+
+int32_t zfd_commit_with_sequence(zfd_segment* segment, zfd_slot slot, size_t len,
+                                 uint64_t sequence) {
+    return guarded([&]() -> std::int32_t {
+        if (segment == nullptr) return ZFD_E_INVAL;
+        return to_code(segment->seg->commit_with_sequence(slot, len, sequence));
     });
 }
 

@@ -55,8 +55,10 @@ class DeclarationsTest(unittest.TestCase):
             self.assertEqual(len(fn.argtypes), nparams, name)
 
     def test_version(self):
-        self.assertEqual(zfd.version_number(), 100)  # 0.1.0
-        self.assertEqual(zfd.version(), "0.1.0")
+        expected = os.environ["ZFD_PROJECT_VERSION"]  # meson.project_version()
+        major, minor, patch = (int(x) for x in expected.split("."))
+        self.assertEqual(zfd.version_number(), major * 10000 + minor * 100 + patch)
+        self.assertEqual(zfd.version(), expected)
 
     def test_status_str(self):
         self.assertNotEqual(zfd.status_str(zfd.E_NOT_LOANED), zfd.status_str(zfd.E_INVAL))
@@ -102,6 +104,31 @@ class InMemoryTest(unittest.TestCase):
         with self.seg.reader() as rd:
             self.assertEqual(self.seg.info.active_readers, 1 << rd.index)
         self.assertEqual(self.seg.info.active_readers, 0)
+
+    def test_info_provenance(self):
+        info = self.seg.info
+        self.assertEqual(len(info.instance_id), zfd.INSTANCE_ID_SIZE)
+        self.assertNotEqual(info.instance_id, bytes(zfd.INSTANCE_ID_SIZE))
+        other = zfd.Segment.create(slot_count=2, slot_capacity=8)
+        self.addCleanup(other.close)
+        self.assertNotEqual(other.info.instance_id, info.instance_id)
+        self.assertEqual((info.flags, info.mirror_of, info.origin), (0, None, ""))
+
+    def test_commit_as_carries_a_chosen_sequence(self):
+        with self.seg.reader() as rd:
+            self.assertEqual(self.seg.publish(b"a"), 0)
+            loan = self.seg.reserve()
+            loan.data[:1] = b"b"
+            with self.assertRaises(zfd.ZfdError) as cm:
+                loan.commit_as(1, 0)  # behind next_sequence: the loan stays open
+            self.assertEqual(cm.exception.code, zfd.E_INVAL)
+            self.assertEqual(loan.commit_as(1, 500), 500)
+            self.assertEqual(self.seg.info.next_sequence, 501)
+            seqs = []
+            for _ in range(2):
+                with rd.take() as sample:
+                    seqs.append((sample.sequence, bytes(sample.data)))
+            self.assertEqual(seqs, [(0, b"a"), (500, b"b")])
 
     def test_reserve_commit_in_place(self):
         with self.seg.reader() as rd:

@@ -72,6 +72,9 @@ TYPE_HASH_SIZE = 16
 MAX_READERS = 64
 WAIT_FOREVER = -1
 SEGMENT_REPLACE_STALE = 1 << 0
+SEGMENT_MIRROR = 1 << 1
+INSTANCE_ID_SIZE = 16
+ORIGIN_SIZE = 64
 
 
 # ---------------------------------------------------------------------------
@@ -105,6 +108,11 @@ class _SegmentOptions(ctypes.Structure):
         ("has_type_hash", c_uint32),
         ("type_hash", c_uint8 * TYPE_HASH_SIZE),
         ("reserved", c_uint32),
+        # 0.2
+        ("history", c_uint32),
+        ("reserved2", c_uint32),
+        ("mirror_of", c_uint8 * INSTANCE_ID_SIZE),
+        ("origin", ctypes.c_char * ORIGIN_SIZE),
     ]
 
 
@@ -124,6 +132,12 @@ class _SegmentInfo(ctypes.Structure):
         ("owner_pid", c_int32),
         ("owner_alive", c_uint32),
         ("next_sequence", c_uint64),
+        # 0.2
+        ("instance_id", c_uint8 * INSTANCE_ID_SIZE),
+        ("flags", c_uint32),
+        ("history", c_uint32),
+        ("mirror_of", c_uint8 * INSTANCE_ID_SIZE),
+        ("origin", ctypes.c_char * ORIGIN_SIZE),
     ]
 
 
@@ -150,6 +164,7 @@ _PROTOTYPES = {
     "zfd_reserve_wait": (c_int32, [_SEG, c_int64, POINTER(_slot), POINTER(c_void_p)]),
     "zfd_slot_data": (c_int32, [_SEG, _slot, POINTER(c_void_p), POINTER(c_uint64)]),
     "zfd_commit_in_place": (c_int32, [_SEG, _slot, c_size_t, POINTER(c_uint64)]),
+    "zfd_commit_with_sequence": (c_int32, [_SEG, _slot, c_size_t, c_uint64]),
     "zfd_commit": (c_int32, [_SEG, _slot, c_void_p, c_size_t, POINTER(c_uint64)]),
     "zfd_discard": (c_int32, [_SEG, _slot]),
     "zfd_publish": (c_int32, [_SEG, c_void_p, c_size_t, POINTER(c_uint64)]),
@@ -264,7 +279,7 @@ def _bytes_arg(data) -> bytes:
 
 
 def version() -> str:
-    """Version of the loaded library, e.g. "0.1.0"."""
+    """Version of the loaded library, e.g. "0.2.0"."""
     return _lib.zfd_version_string().decode()
 
 
@@ -305,6 +320,10 @@ class SegmentInfo:
     owner_pid: int
     owner_alive: bool
     next_sequence: int
+    instance_id: bytes        # 16 random bytes: equal ids = the same segment
+    flags: int                # SEGMENT_MIRROR for a bridge's mirror
+    mirror_of: Optional[bytes]  # a mirror's source instance id
+    origin: str               # a mirror's source, as text
 
     @property
     def reader_count(self) -> int:
@@ -387,7 +406,10 @@ class Segment:
             is_owner=bool(raw.is_owner),
             type_hash=bytes(raw.type_hash) if raw.has_type_hash else None,
             active_readers=raw.active_readers, owner_pid=raw.owner_pid,
-            owner_alive=bool(raw.owner_alive), next_sequence=raw.next_sequence)
+            owner_alive=bool(raw.owner_alive), next_sequence=raw.next_sequence,
+            instance_id=bytes(raw.instance_id), flags=raw.flags,
+            mirror_of=bytes(raw.mirror_of) if raw.flags & SEGMENT_MIRROR else None,
+            origin=raw.origin.decode(errors="replace"))
 
     # -- writer side (owner only) -------------------------------------------
 
@@ -486,6 +508,15 @@ class Loan:
         self._invalidate()
         self.sequence = seq.value
         return seq.value
+
+    def commit_as(self, length: int, sequence: int) -> int:
+        """As commit(), under a chosen sequence number (at least the segment's
+        next_sequence; the numbers skipped show to readers as a gap)."""
+        _check(_lib.zfd_commit_with_sequence(self._segment._h, self.slot, length, sequence),
+               "zfd_commit_with_sequence")
+        self._invalidate()
+        self.sequence = sequence
+        return sequence
 
     def commit_bytes(self, data) -> int:
         """Copy `data` into the slot and publish it; returns the sequence."""

@@ -26,13 +26,21 @@ namespace zerodds::flatdata::layout {
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::size_t kPageSize = 4096;
 inline constexpr std::uint64_t kMagic = 0x3130474553444658ull;  // "XFDSEG01" little-endian
-inline constexpr std::uint32_t kLayoutVersion = 1;
+// 1: library 0.1. 2: library 0.2 (provenance lines, sample labels).
+inline constexpr std::uint32_t kLayoutVersion = 2;
 inline constexpr std::uint32_t kEndianMarker = 0x01020304u;
 inline constexpr std::uint32_t kReaderEntries = 64;
 
 // SegmentHeader::state
 inline constexpr std::uint32_t kSegmentInitialising = 1;
 inline constexpr std::uint32_t kSegmentReady = 2;
+
+// SegmentHeader::flags: how the segment was created (reported by info).
+inline constexpr std::uint32_t kFlagMirror = 1u << 1;  // a bridge's copy of another host's segment
+inline constexpr std::uint32_t kKnownFlags = kFlagMirror;
+
+inline constexpr std::size_t kInstanceIdBytes = 16;
+inline constexpr std::size_t kOriginSize = 64;
 
 // SegmentHeader::owner_closed
 inline constexpr std::uint32_t kOwnerOpen = 0;
@@ -77,8 +85,13 @@ struct alignas(kCacheLine) SegmentHeader {
     alignas(kCacheLine) std::atomic<std::uint32_t> state;  // initialising -> ready (release)
     std::atomic<std::uint32_t> owner_closed;              // set when the owner closes
 
-    // Line 4: writer-hot. Number of commits so far = the next sequence number.
+    // Line 4: writer-hot. Number of commits so far = the next log position.
+    // The sequence number a reader sees is the slot's `label`: the position
+    // plus `label_offset`, which only a commit with an explicit sequence
+    // number moves (a bridge's mirror carries its source's numbers, gaps
+    // included, without leaving holes in the log).
     alignas(kCacheLine) std::atomic<std::uint64_t> next_seq;
+    std::atomic<std::uint64_t> label_offset;
 
     // Line 5: bumped by whoever frees a slot (last releasing reader, discard,
     // eviction). notify generation = next_seq + freed.
@@ -96,6 +109,14 @@ struct alignas(kCacheLine) SegmentHeader {
     alignas(kCacheLine) std::atomic<std::uint32_t> data_futex;
     std::atomic<std::uint32_t> space_futex;
     std::atomic<std::uint32_t> change_futex;
+
+    // Lines 8-9: provenance, written once before `state` goes ready.
+    alignas(kCacheLine) std::uint8_t instance_id[kInstanceIdBytes];  // random; unique to this lifetime
+    std::uint8_t mirror_of[kInstanceIdBytes];  // kFlagMirror: the source segment's instance id
+    std::uint32_t flags;                      // kFlag*
+    std::uint32_t reserved4;
+    std::uint8_t reserved5[24];
+    char origin[kOriginSize];  // kFlagMirror: where the source lives (text, NUL-terminated)
 };
 
 // Reader entry word: (epoch << 2) | state. The epoch moves on every attach and
@@ -131,6 +152,7 @@ struct alignas(kCacheLine) SlotControl {
     std::atomic<std::uint64_t> seq;      // sequence number of the committed sample
     std::atomic<std::uint64_t> len;      // bytes of the committed sample
     std::atomic<std::uint64_t> commit_ns;  // CLOCK_MONOTONIC_COARSE at commit
+    std::atomic<std::uint64_t> label;      // the sequence number readers are given (seq + offset)
 };
 
 // Commit log: entry (seq % log_size) says which slot holds sample seq.
@@ -140,7 +162,7 @@ struct LogEntry {
     std::atomic<std::uint64_t> slot;
 };
 
-static_assert(sizeof(SegmentHeader) == 8 * kCacheLine);
+static_assert(sizeof(SegmentHeader) == 10 * kCacheLine);
 static_assert(offsetof(SegmentHeader, readers_offset) == 64);
 static_assert(offsetof(SegmentHeader, type_hash) == 128);
 static_assert(offsetof(SegmentHeader, state) == 192);
@@ -149,9 +171,15 @@ static_assert(offsetof(SegmentHeader, freed) == 320);
 static_assert(offsetof(SegmentHeader, active_readers) == 384);
 static_assert(offsetof(SegmentHeader, membership) == 408);
 static_assert(offsetof(SegmentHeader, data_futex) == 448);
+static_assert(offsetof(SegmentHeader, label_offset) == 264);
+static_assert(offsetof(SegmentHeader, instance_id) == 512);
+static_assert(offsetof(SegmentHeader, mirror_of) == 528);
+static_assert(offsetof(SegmentHeader, flags) == 544);
+static_assert(offsetof(SegmentHeader, origin) == 576);
 static_assert(sizeof(ReaderEntry) == kCacheLine);
 static_assert(sizeof(SlotControl) == kCacheLine);
 static_assert(offsetof(SlotControl, pending) == 8);
+static_assert(offsetof(SlotControl, label) == 40);
 static_assert(sizeof(LogEntry) == 16);
 
 struct Geometry {

@@ -118,6 +118,7 @@ Status Reader::take(std::uint64_t* out_token, const void** out_data, std::size_t
     Segment::Impl& s = *r.seg;
     ZFD_FAULT_POINT("reader.take.found");
     r.note_take(k, word_gen(w));
+    r.min_offset = r.peek_offset;
     ++r.cursor;
     s.readers[r.index].cursor.store(r.cursor, kRlx);
     *out_token = token::encode(true, r.tag, word_gen(w), k);
@@ -192,6 +193,7 @@ Status Reader::take_copy(void* buf, std::size_t capacity, std::size_t* out_len,
         r.note_take(k, word_gen(w));
         const Status rel = r.release_slot(k, word_gen(w));
         if (!intact || rel == Status::evicted) continue;
+        r.min_offset = r.peek_offset;
         if (out_len != nullptr) *out_len = static_cast<std::size_t>(len);
         if (out_seq != nullptr) *out_seq = seq;
         return Status::ok;

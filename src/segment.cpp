@@ -9,8 +9,11 @@
 #include "notify.hpp"
 #include "segment_impl.hpp"
 
+#include <sys/random.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <numeric>
@@ -20,6 +23,9 @@
 namespace zerodds::flatdata {
 
 using namespace layout;
+
+static_assert(kOriginCapacity == layout::kOriginSize);
+static_assert(kInstanceIdSize == layout::kInstanceIdBytes);
 
 namespace {
 
@@ -37,6 +43,27 @@ std::uint64_t random_u64() {
                                             (std::uint64_t(::getpid()) << 32) ^
                                             std::uint64_t(notify::now_ns())};
     return rng();
+}
+
+// 128 random bits from the kernel (the instance id bridges compare to tell
+// "the same segment" from "another segment of the same name").
+InstanceId random_instance_id() {
+    InstanceId id{};
+    std::size_t got = 0;
+    while (got < id.size()) {
+        const ssize_t n = ::getrandom(id.data() + got, id.size() - got, 0);
+        if (n > 0) {
+            got += static_cast<std::size_t>(n);
+        } else if (n < 0 && errno != EINTR) {
+            break;
+        }
+    }
+    if (got < id.size()) {  // no getrandom (seccomp, old kernel): still unique enough
+        const std::uint64_t a = random_u64(), b = random_u64();
+        std::memcpy(id.data(), &a, 8);
+        std::memcpy(id.data() + 8, &b, 8);
+    }
+    return id;
 }
 
 // Points the Impl's views into the region and copies validated geometry.
@@ -89,6 +116,10 @@ void initialise(Segment::Impl& s, const Geometry& g, const SegmentConfig& config
     h->has_type_hash = config.type_hash ? 1 : 0;
     if (config.type_hash) std::memcpy(h->type_hash, config.type_hash->data(), kTypeHashSize);
     h->created_ns = static_cast<std::uint64_t>(notify::now_ns());
+    std::memcpy(h->instance_id, s.instance_id.data(), kInstanceIdSize);
+    h->flags = s.flags;
+    std::memcpy(h->mirror_of, s.mirror_of.data(), kInstanceIdSize);
+    std::memcpy(h->origin, s.origin, sizeof h->origin);
     bind(s, g);
     for (std::uint32_t i = 0; i < kMaxReaders; ++i) new (&s.readers[i]) ReaderEntry{};
     for (std::uint32_t k = 0; k < g.slot_count; ++k) new (&s.slots[k]) SlotControl{};
@@ -163,6 +194,13 @@ Status Segment::create(const char* name, const SegmentConfig& config, std::share
     impl->owner_pid = ::getpid();
     impl->type_hash = config.type_hash;
     impl->loan_tag = next_tag();
+    impl->instance_id = random_instance_id();
+    if (config.mirror) {
+        impl->flags |= kFlagMirror;
+        impl->mirror_of = config.mirror_of;
+        const std::size_t n = std::min(config.origin.size(), sizeof impl->origin - 1);
+        std::memcpy(impl->origin, config.origin.data(), n);
+    }
     initialise(*impl, g, config);
     out->reset(new Segment(std::move(impl)));
     return Status::ok;
@@ -253,6 +291,7 @@ Status Segment::attach(std::unique_ptr<Impl> impl, const char* name,
     const std::uint32_t has_hash = h->has_type_hash;
     TypeHash hash{};
     std::memcpy(hash.data(), h->type_hash, kTypeHashSize);
+    const std::uint32_t flags = h->flags;
 
     if (magic != kMagic) {
         return fail(detail, Status::incompatible, 0, "bad magic {:#018x} (expected {:#018x})", magic,
@@ -301,6 +340,10 @@ Status Segment::attach(std::unique_ptr<Impl> impl, const char* name,
     if (has_hash > 1) {
         return fail(detail, Status::corrupt, 0, "has_type_hash is {} (expected 0 or 1)", has_hash);
     }
+    if ((flags & ~kKnownFlags) != 0) {
+        return fail(detail, Status::corrupt, 0, "segment flags {:#x} have unknown bits {:#x}", flags,
+                    flags & ~kKnownFlags);
+    }
     if (expected_type_hash != nullptr) {
         if (has_hash == 0) {
             return fail(detail, Status::type_mismatch, 0,
@@ -317,6 +360,11 @@ Status Segment::attach(std::unique_ptr<Impl> impl, const char* name,
     impl->segment_id = h->segment_id;
     impl->owner_pid = h->owner_pid;
     if (has_hash == 1) impl->type_hash = hash;
+    impl->flags = flags;
+    std::memcpy(impl->instance_id.data(), h->instance_id, kInstanceIdSize);
+    std::memcpy(impl->mirror_of.data(), h->mirror_of, kInstanceIdSize);
+    std::memcpy(impl->origin, h->origin, sizeof impl->origin);
+    impl->origin[sizeof impl->origin - 1] = '\0';  // whatever the creator wrote
     impl->loan_tag = next_tag();
     bind(*impl, g);
     if (!r.protect_read_only(g.payload_offset, g.total_size - g.payload_offset)) {
@@ -389,7 +437,11 @@ void Segment::info(SegmentInfo* out) const {
         out->owner_alive = s.hdr->owner_closed.load(kAcq) == kOwnerOpen &&
                            s.region->byte_locked(liveness::kOwnerByte);
     }
-    out->next_sequence = s.hdr->next_seq.load(kAcq);
+    out->next_sequence = s.hdr->next_seq.load(kAcq) + s.hdr->label_offset.load(kAcq);
+    out->instance_id = s.instance_id;
+    out->mirror = (s.flags & kFlagMirror) != 0;
+    out->mirror_of = s.mirror_of;
+    out->origin.assign(s.origin, ::strnlen(s.origin, sizeof s.origin));
 }
 
 std::uint64_t Segment::notify_generation() const { return impl_->generation(); }

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace zerodds::flatdata {
 
@@ -26,6 +27,9 @@ inline constexpr std::uint32_t kMaxSlotCount = 1u << 24;  // token index field w
 inline constexpr std::int64_t kWaitForever = -1;
 
 using TypeHash = std::array<std::uint8_t, kTypeHashSize>;
+inline constexpr std::size_t kInstanceIdSize = 16;
+using InstanceId = std::array<std::uint8_t, kInstanceIdSize>;
+inline constexpr std::size_t kOriginCapacity = 64;  // origin text bytes, NUL included
 
 struct SegmentConfig {
     std::uint32_t slot_count = 64;
@@ -33,6 +37,12 @@ struct SegmentConfig {
     std::uint32_t mode = 0600;
     bool replace_stale = false;
     std::optional<TypeHash> type_hash;
+    // A bridge's mirror of a segment on another host: the source's instance
+    // id and a text saying where it lives (shown by tools; truncated to
+    // kOriginCapacity - 1 bytes).
+    bool mirror = false;
+    InstanceId mirror_of{};
+    std::string origin;
 };
 
 struct SegmentInfo {
@@ -48,6 +58,10 @@ struct SegmentInfo {
     std::int32_t owner_pid = 0;
     bool owner_alive = false;
     std::uint64_t next_sequence = 0;
+    InstanceId instance_id{};
+    bool mirror = false;
+    InstanceId mirror_of{};
+    std::string origin;
 };
 
 class Region;  // region.hpp
@@ -90,6 +104,11 @@ public:
     Status slot_data(std::uint64_t token, void** data, std::uint64_t* capacity);
     Status commit_in_place(std::uint64_t token, std::size_t len, std::uint64_t* sequence);
     Status commit(std::uint64_t token, const void* bytes, std::size_t len, std::uint64_t* sequence);
+    // commit_in_place under a chosen sequence number, at least next_sequence:
+    // the numbers skipped show to readers as a gap. Not concurrent with other
+    // commits of the same segment (invalid_argument if `sequence` is already
+    // behind; the loan stays open).
+    Status commit_with_sequence(std::uint64_t token, std::size_t len, std::uint64_t sequence);
     Status discard(std::uint64_t token);
     Status publish(const void* bytes, std::size_t len, std::uint64_t* sequence);
 

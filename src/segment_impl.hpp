@@ -61,6 +61,11 @@ struct Segment::Impl {
     std::uint64_t segment_id = 0;
     std::int32_t owner_pid = 0;
     std::optional<TypeHash> type_hash;
+    // Provenance (layout::kFlag*, mirror source), copied once.
+    std::uint32_t flags = 0;
+    InstanceId instance_id{};
+    InstanceId mirror_of{};
+    char origin[layout::kOriginSize] = {};
 
     bool owner = false;
     bool named = false;
@@ -119,6 +124,10 @@ struct Reader::Impl {
     std::uint64_t entry_word = 0;  // our (epoch, ACTIVE) word
     std::uint32_t tag = 0;
     std::uint64_t cursor = 0;
+    // Label offset (sequence number - log position) of the last sample
+    // taken, and of the one peek found: offsets never shrink (see peek).
+    std::uint64_t min_offset = 0;
+    std::uint64_t peek_offset = 0;
     std::unique_ptr<std::uint64_t[]> held;  // per slot: generation held, or kNotHeld
     // Per slot: the generation of an older hold whose slot was evicted,
     // reused and taken again (so `held` moved on), until that older token

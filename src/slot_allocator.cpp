@@ -142,9 +142,13 @@ Status Segment::slot_data(std::uint64_t t, void** out_data, std::uint64_t* out_c
 
 namespace {
 
-// Publishes loaned slot k (state word w). Shared by commit and commit_in_place.
+constexpr std::uint64_t kNextLabel = ~std::uint64_t{0};
+
+// Publishes loaned slot k (state word w). Shared by every commit. `label` is
+// the sequence number readers are given: kNextLabel for the next one, or an
+// explicit number at least that (commit_with_sequence).
 Status commit_loan(Segment::Impl& s, std::uint32_t k, std::uint64_t w, std::size_t len,
-                   std::uint64_t* out_seq) {
+                   std::uint64_t label, std::uint64_t* out_seq) {
     SlotControl& c = s.slots[k];
     const std::uint64_t gen = word_gen(w);
     // LOANED -> BUSY: only one commit/discard of a token can win.
@@ -159,7 +163,17 @@ Status commit_loan(Segment::Impl& s, std::uint32_t k, std::uint64_t w, std::size
     ZFD_FAULT_POINT("writer.commit.mask_loaded");
     const std::uint64_t seq = s.hdr->next_seq.fetch_add(1, kSeq);
     ZFD_FAULT_POINT("writer.commit.seq_taken");
+    // The offset is writer-private in effect (only commits move it, and a
+    // commit with an explicit label is not concurrent with other commits).
+    std::uint64_t offset = s.hdr->label_offset.load(kRlx);
+    if (label == kNextLabel) {
+        label = seq + offset;
+    } else {
+        offset = label - seq;
+        s.hdr->label_offset.store(offset, kRlx);
+    }
     c.seq.store(seq, kRlx);
+    c.label.store(label, kRlx);
     c.len.store(len, kRlx);
     c.commit_ns.store(static_cast<std::uint64_t>(notify::coarse_now_ns()), kRlx);
     c.pending.store(mask, kRlx);
@@ -182,7 +196,7 @@ Status commit_loan(Segment::Impl& s, std::uint32_t k, std::uint64_t w, std::size
     e.tag.exchange(seq + 1, kSeq);
     ZFD_FAULT_POINT("writer.commit.published");
     s.notify_data();
-    if (out_seq != nullptr) *out_seq = seq;
+    if (out_seq != nullptr) *out_seq = label;
     return Status::ok;
 }
 
@@ -195,7 +209,7 @@ Status Segment::commit_in_place(std::uint64_t t, std::size_t len, std::uint64_t*
     std::uint64_t w = 0;
     if (Status st = loaned_slot(s, t, &k, &w); st != Status::ok) return st;
     if (len > s.slot_capacity) return Status::too_large;  // the loan stays open
-    return commit_loan(s, k, w, len, out_seq);
+    return commit_loan(s, k, w, len, kNextLabel, out_seq);
 }
 
 Status Segment::commit(std::uint64_t t, const void* bytes, std::size_t len, std::uint64_t* out_seq) {
@@ -206,7 +220,21 @@ Status Segment::commit(std::uint64_t t, const void* bytes, std::size_t len, std:
     if (Status st = loaned_slot(s, t, &k, &w); st != Status::ok) return st;
     if (len > s.slot_capacity) return Status::too_large;  // the loan stays open
     if (len != 0) std::memcpy(s.slot_payload(k), bytes, len);
-    return commit_loan(s, k, w, len, out_seq);
+    return commit_loan(s, k, w, len, kNextLabel, out_seq);
+}
+
+Status Segment::commit_with_sequence(std::uint64_t t, std::size_t len, std::uint64_t sequence) {
+    Impl& s = *impl_;
+    if (!s.owner) return Status::permission;
+    std::uint32_t k = 0;
+    std::uint64_t w = 0;
+    if (Status st = loaned_slot(s, t, &k, &w); st != Status::ok) return st;
+    if (len > s.slot_capacity) return Status::too_large;  // the loan stays open
+    const std::uint64_t next =
+        s.hdr->next_seq.load(kAcq) + s.hdr->label_offset.load(kRlx);
+    // kNextLabel is reserved; the numbers must keep increasing.
+    if (sequence < next || sequence == kNextLabel) return Status::invalid_argument;
+    return commit_loan(s, k, w, len, sequence, nullptr);
 }
 
 Status Segment::discard(std::uint64_t t) {
@@ -233,7 +261,7 @@ Status Segment::publish(const void* bytes, std::size_t len, std::uint64_t* out_s
     if (Status st = reserve(&t, &data); st != Status::ok) return st;
     if (len != 0) std::memcpy(data, bytes, len);
     const std::uint32_t k = token::index(t);
-    return commit_loan(s, k, s.slots[k].state.load(kAcq), len, out_seq);
+    return commit_loan(s, k, s.slots[k].state.load(kAcq), len, kNextLabel, out_seq);
 }
 
 // Clears bits that no attached reader will ever release: bits of readers
@@ -333,10 +361,14 @@ Status Reader::Impl::peek(std::uint32_t* out_slot, std::uint64_t* out_word, std:
         const std::uint64_t seq = sc.seq.load(kRlx);
         const std::uint64_t pending = sc.pending.load(kRlx);
         const std::uint64_t len = sc.len.load(kRlx);
+        const std::uint64_t label = sc.label.load(kRlx);
         std::atomic_thread_fence(kAcq);
         const bool stable = sc.state.load(kRlx) == w;
+        // label - seq is the offset at this commit; offsets only grow, so a
+        // smaller one than the last sample's is forged (and would make the
+        // numbers this reader returns go backwards).
         if (!stable || word_state(w) != kSlotCommitted || seq != c || (pending & bit) == 0 ||
-            len > s.slot_capacity) {
+            len > s.slot_capacity || label < seq || label - seq < min_offset) {
             // Not ours (committed while we attached), evicted, or recycled.
             ++cursor;
             continue;
@@ -344,7 +376,8 @@ Status Reader::Impl::peek(std::uint32_t* out_slot, std::uint64_t* out_word, std:
         *out_slot = k;
         *out_word = w;
         *out_len = len;
-        *out_seq = seq;
+        *out_seq = label;
+        peek_offset = label - seq;
         return Status::ok;
     }
     return Status::no_sample;

@@ -56,7 +56,7 @@ extern "C" {
  * ====================================================================== */
 
 #define ZFD_VERSION_MAJOR 0
-#define ZFD_VERSION_MINOR 1
+#define ZFD_VERSION_MINOR 2
 #define ZFD_VERSION_PATCH 0
 #define ZFD_VERSION_NUMBER (ZFD_VERSION_MAJOR * 10000 + ZFD_VERSION_MINOR * 100 + ZFD_VERSION_PATCH)
 
@@ -141,6 +141,18 @@ typedef uint64_t zfd_slot;
  *  A segment whose owner lives is never replaced. */
 #define ZFD_SEGMENT_REPLACE_STALE (1u << 0)
 
+/** zfd_segment_create flag: this segment is a mirror of a segment on another
+ *  host, written by a bridge (libzerodds_flatdata_dds). Readers use it like
+ *  any segment; bridges never export a mirror again. With it, the options'
+ *  mirror_of and origin describe the source. Reported in
+ *  zfd_segment_info.flags. Since: 0.2 */
+#define ZFD_SEGMENT_MIRROR (1u << 1)
+
+/** Bytes of a segment instance id (zfd_segment_info.instance_id). */
+#define ZFD_INSTANCE_ID_SIZE 16
+/** Bytes of the origin text of a mirror, NUL included. */
+#define ZFD_ORIGIN_SIZE 64
+
 /** Options for zfd_segment_create. Fill with zfd_segment_options_init. */
 typedef struct zfd_segment_options {
     uint32_t struct_size;   /* set by zfd_segment_options_init */
@@ -152,6 +164,14 @@ typedef struct zfd_segment_options {
     uint8_t type_hash[ZFD_TYPE_HASH_SIZE];
     uint32_t reserved;      /* 0; makes the tail padding explicit so a later
                                version's new fields grow struct_size */
+    /* Since 0.2 (a 0.1 caller's smaller struct_size means all zero): */
+    uint32_t history;       /* must be 0 in this version (else ZFD_E_UNSUPPORTED) */
+    uint32_t reserved2;     /* 0 */
+    uint8_t mirror_of[ZFD_INSTANCE_ID_SIZE]; /* ZFD_SEGMENT_MIRROR: the source's
+                               instance id; must be all zero without it */
+    char origin[ZFD_ORIGIN_SIZE]; /* ZFD_SEGMENT_MIRROR: where the source lives,
+                               NUL-terminated text for tools (for example
+                               "host-a pid 4711"); empty without it */
 } zfd_segment_options;
 
 /**
@@ -177,12 +197,17 @@ ZFD_API void zfd_segment_options_init(zfd_segment_options *opts);
  *
  * Returns ZFD_OK, ZFD_E_INVAL (bad name, struct_size, slot_count 0 or above
  * 2^24, slot_capacity 0, mode bits outside 0777, unknown flags,
- * has_type_hash not 0/1), ZFD_E_NOMEM (the geometry does not fit in
+ * has_type_hash not 0/1, reserved2 not 0, mirror_of or origin set
+ * without ZFD_SEGMENT_MIRROR, origin not NUL-terminated within
+ * ZFD_ORIGIN_SIZE bytes), ZFD_E_UNSUPPORTED (history not 0),
+ * ZFD_E_NOMEM (the geometry does not fit in
  * memory or in 64-bit offsets, or the allocation failed),
  * ZFD_E_EXISTS (the name is taken; also when its owner is dead unless
  * ZFD_SEGMENT_REPLACE_STALE is given), ZFD_E_PERMISSION, ZFD_E_SYSTEM
  * (for example ENOSPC when /dev/shm is full).
- * Thread-safe. Since: 0.1
+ * Options of a 0.1 caller (struct_size 48) are accepted: the 0.2 fields
+ * then count as zero.
+ * Thread-safe. Since: 0.1 (ZFD_SEGMENT_MIRROR, history, mirror_of, origin: 0.2)
  */
 ZFD_API int32_t zfd_segment_create(const char *name, const zfd_segment_options *opts,
                                    zfd_segment **out_segment, zfd_error *out_err);
@@ -238,11 +263,21 @@ typedef struct zfd_segment_info {
     int32_t owner_pid;
     uint32_t owner_alive;    /* 1 while the owning process lives */
     uint64_t next_sequence;  /* sequence number the next commit gets */
+    /* Since 0.2 (written only when struct_size covers them): */
+    uint8_t instance_id[ZFD_INSTANCE_ID_SIZE]; /* 128 random bits chosen at
+                                creation: equal ids mean the same segment,
+                                whoever opened it and under which name */
+    uint32_t flags;          /* ZFD_SEGMENT_MIRROR if it is a mirror */
+    uint32_t history;        /* 0 (the history option of 0.2) */
+    uint8_t mirror_of[ZFD_INSTANCE_ID_SIZE]; /* mirror: the source's instance id */
+    char origin[ZFD_ORIGIN_SIZE]; /* mirror: where the source lives; else "" */
 } zfd_segment_info;
 
 /**
- * Describe a segment. out_info->struct_size must be set by the caller.
- * Returns ZFD_OK or ZFD_E_INVAL. Thread-safe. Since: 0.1
+ * Describe a segment. out_info->struct_size must be set by the caller: at
+ * least the 0.1 size (96 bytes); fields beyond struct_size are not written,
+ * so a 0.1 caller's struct stays intact. Returns ZFD_OK or ZFD_E_INVAL.
+ * Thread-safe. Since: 0.1 (instance_id, flags, history, mirror_of, origin: 0.2)
  */
 ZFD_API int32_t zfd_segment_get_info(const zfd_segment *segment, zfd_segment_info *out_info);
 
@@ -289,6 +324,20 @@ ZFD_API int32_t zfd_commit_in_place(zfd_segment *segment, zfd_slot slot, size_t 
  */
 ZFD_API int32_t zfd_commit(zfd_segment *segment, zfd_slot slot, const void *bytes, size_t len,
                            uint64_t *out_sequence);
+
+/**
+ * As zfd_commit_in_place, under a sequence number the caller chooses: at
+ * least the segment's next_sequence (zfd_segment_info). Numbers skipped
+ * show to readers as a gap, exactly like evicted samples; later commits
+ * continue from sequence + 1. For relays and mirrors that carry another
+ * writer's numbering. Must not run concurrently with another commit of the
+ * same segment (the check against next_sequence would race).
+ * Returns ZFD_OK, ZFD_E_INVAL (NULL segment, or sequence below
+ * next_sequence or UINT64_MAX: the loan stays open), ZFD_E_PERMISSION,
+ * ZFD_E_NOT_LOANED, ZFD_E_TOO_LARGE (the loan stays open). Since: 0.2
+ */
+ZFD_API int32_t zfd_commit_with_sequence(zfd_segment *segment, zfd_slot slot, size_t len,
+                                         uint64_t sequence);
 
 /**
  * Give a loan back unpublished. Counts as freeing a slot (the notify

@@ -7,8 +7,9 @@
 #   1. dynamic symbols the built library defines      (nm -D --defined-only)
 #   2. names in the version script's global: section  (capi/libzerodds_flatdata.map)
 #   3. functions declared ZFD_API in the public header (include/zerodds/flatdata.h)
-# It also checks that every exported function carries the version node ZFD_0.1
-# and that the SONAME is libzerodds_flatdata.so.0.
+# It also checks that every exported function carries, as its default version,
+# the node the version script lists it under (ZFD_0.1, ZFD_0.2, ...; a later
+# node inherits the earlier one), and that the SONAME is libzerodds_flatdata.so.0.
 set -euo pipefail
 
 if [[ $# -ne 3 ]]; then
@@ -16,7 +17,7 @@ if [[ $# -ne 3 ]]; then
     exit 2
 fi
 lib=$1 map=$2 header=$3
-node=ZFD_0.1
+first_node=ZFD_0.1
 soname_expected=libzerodds_flatdata.so.0
 
 for f in "$lib" "$map" "$header"; do
@@ -28,9 +29,9 @@ trap 'rm -rf "$tmp"' EXIT
 status=0
 
 # 1. Exported by the library. Lines look like "zfd_take@@ZFD_0.1 T 000... 000...".
-#    The version node itself appears as an absolute symbol "ZFD_0.1 A ..."; skip it.
+#    Each version node itself appears as an absolute symbol "ZFD_0.1 A ..."; skip those.
 nm -D --defined-only --format=posix "$lib" > "$tmp/nm.raw"
-awk -v node="$node" '$1 != node { print $1 }' "$tmp/nm.raw" > "$tmp/exported.versioned"
+awk '$2 != "A" { print $1 }' "$tmp/nm.raw" > "$tmp/exported.versioned"
 sed -E 's/@+.*$//' "$tmp/exported.versioned" | sort -u > "$tmp/exported"
 
 # 2. Listed in the version script: names between "global:" and "local:",
@@ -39,13 +40,31 @@ sed -E ':a; s#/\*([^*]|\*+[^*/])*\*+/##g; /\/\*/ { N; ba }' "$map" |
     sed -E 's/#.*$//' |
     awk '/global:/ { g = 1; sub(/.*global:/, "") }
          /local:/  { g = 0 }
+         /\}/      { g = 0 }
          g { print }' |
     tr ';' '\n' | sed -E 's/^[[:space:]]+|[[:space:]]+$//g' | grep -v '^$' | sort -u > "$tmp/map"
 grep -q . "$tmp/map" || { echo "no global names found in $map" >&2; exit 1; }
-if ! grep -Eq "^[[:space:]]*${node//./\\.}[[:space:]]*\{" "$map"; then
-    echo "FAIL: $map does not define version node $node" >&2
+if ! grep -Eq "^[[:space:]]*${first_node//./\\.}[[:space:]]*\{" "$map"; then
+    echo "FAIL: $map does not define version node $first_node" >&2
     status=1
 fi
+# "name node" for every global name: the node is the block the name sits in.
+sed -E ':a; s#/\*([^*]|\*+[^*/])*\*+/##g; /\/\*/ { N; ba }' "$map" |
+    awk '/^[[:space:]]*ZFD_[0-9.]+[[:space:]]*\{/ { node = $1; sub(/\{.*/, "", node) }
+         /global:/ { g = 1; sub(/.*global:/, "") }
+         /local:/  { g = 0 }
+         /\}/      { g = 0 }
+         g { n = split($0, a, ";"); for (i = 1; i <= n; i++) { x = a[i]; gsub(/[[:space:]]/, "", x); if (x != "") print x, node } }' |
+    sort -u > "$tmp/map.nodes"
+# Every node after the first inherits its predecessor ("} ZFD_0.1;").
+prev=""
+while read -r n; do
+    if [[ -n $prev ]] && ! grep -Eq "^\}[[:space:]]*${prev//./\\.}[[:space:]]*;" <(sed -n "/^${n//./\\.}[[:space:]]*{/,/^}/p" "$map"); then
+        echo "FAIL: version node $n does not inherit $prev" >&2
+        status=1
+    fi
+    prev=$n
+done < <(grep -oE '^[[:space:]]*ZFD_[0-9.]+[[:space:]]*\{' "$map" | tr -d ' {' )
 if grep -q '\*' "$tmp/map"; then
     echo "FAIL: $map uses a wildcard in global:; list every name explicitly" >&2
     status=1
@@ -75,11 +94,23 @@ compare() {   # compare <label-a> <file-a> <label-b> <file-b>
 compare "the library (nm -D)" "$tmp/exported" "the version script" "$tmp/map"
 compare "the version script" "$tmp/map" "the header" "$tmp/header"
 
-# Every export is a function (T) with the default version node (@@ZFD_0.1).
+# Every export is a function (T). Its default version (@@) is the newest node
+# the map lists it under; a name listed under several nodes (a function whose
+# behaviour changed, kept for older programs through .symver) also exports
+# each older node as a non-default version (@), and nothing else.
+sort -V -k2 "$tmp/map.nodes" > "$tmp/map.nodes.sorted"
 while read -r name type _; do
-    [[ $name == "$node" ]] && continue
-    if [[ $name != *"@@$node" ]]; then
-        echo "FAIL: $name is not versioned $node" >&2
+    [[ $type == A ]] && continue
+    base=${name%%@*}
+    nodes=$(awk -v n="$base" '$1 == n { print $2 }' "$tmp/map.nodes.sorted")
+    newest=$(tail -n 1 <<< "$nodes")
+    if [[ $name == *"@@"* ]]; then
+        if [[ $name != *"@@$newest" ]]; then
+            echo "FAIL: $name is not versioned @@${newest:-?} (its newest node in $map)" >&2
+            status=1
+        fi
+    elif ! grep -qx "${name#*@}" <<< "$(head -n -1 <<< "$nodes")"; then
+        echo "FAIL: $name is an old version that $map does not list for $base" >&2
         status=1
     fi
     if [[ $type != T ]]; then
@@ -102,7 +133,7 @@ if readelf -d "$lib" | grep -q 'NEEDED.*libfmt'; then
 fi
 
 if [[ $status -eq 0 ]]; then
-    echo "ok: $(wc -l < "$tmp/exported") symbols, all @@$node, SONAME $soname;" \
+    echo "ok: $(wc -l < "$tmp/exported") symbols, each @@ its node ($(awk '{print $2}' "$tmp/map.nodes" | sort | uniq -c | xargs)), SONAME $soname;" \
          "library == version script == header"
 fi
 exit $status

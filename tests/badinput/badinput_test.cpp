@@ -203,7 +203,8 @@ std::vector<Case> cases(Named& named) {
                   PERMISSION = ZFD_E_PERMISSION, NOT_FOUND = ZFD_E_NOT_FOUND,
                   NO_SAMPLE = ZFD_E_NO_SAMPLE, TIMEOUT = ZFD_E_TIMEOUT,
                   DETACHED = ZFD_E_DETACHED, EVICTED = ZFD_E_EVICTED,
-                  NO_FREE_SLOT = ZFD_E_NO_FREE_SLOT, NO_READER_SLOT = ZFD_E_NO_READER_SLOT;
+                  NO_FREE_SLOT = ZFD_E_NO_FREE_SLOT, NO_READER_SLOT = ZFD_E_NO_READER_SLOT,
+                  UNSUPPORTED = ZFD_E_UNSUPPORTED;
     zfd_segment* consumer = named.consumer.get();
 
     // ------------------------------------------------ version and status
@@ -255,7 +256,17 @@ std::vector<Case> cases(Named& named) {
         {"slot_count 0", [](zfd_segment_options& o) { o.slot_count = 0; }, {INVAL}},
         {"slot_capacity 0", [](zfd_segment_options& o) { o.slot_capacity = 0; }, {INVAL}},
         {"unknown flag bit 31", [](zfd_segment_options& o) { o.flags = 1u << 31; }, {INVAL}},
-        {"unknown flag bit 1", [](zfd_segment_options& o) { o.flags = 1u << 1; }, {INVAL}},
+        {"unknown flag bit 5", [](zfd_segment_options& o) { o.flags = 1u << 5; }, {INVAL}},
+        {"reserved2 non-zero", [](zfd_segment_options& o) { o.reserved2 = 1; }, {INVAL}},
+        {"history non-zero", [](zfd_segment_options& o) { o.history = 1; }, {UNSUPPORTED}},
+        {"mirror_of without ZFD_SEGMENT_MIRROR", [](zfd_segment_options& o) { o.mirror_of[15] = 1; }, {INVAL}},
+        {"origin without ZFD_SEGMENT_MIRROR", [](zfd_segment_options& o) { o.origin[0] = 'h'; }, {INVAL}},
+        {"origin without its NUL", [](zfd_segment_options& o) {
+             o.flags = ZFD_SEGMENT_MIRROR;
+             std::memset(o.origin, 'h', sizeof o.origin);
+         }, {INVAL}},
+        {"struct_size between 0.1 and 0.2",
+         [](zfd_segment_options& o) { o.struct_size = offsetof(zfd_segment_options, mirror_of); }, {INVAL}},
         {"all flag bits", [](zfd_segment_options& o) { o.flags = UINT32_MAX; }, {INVAL}},
         {"has_type_hash 2", [](zfd_segment_options& o) { o.has_type_hash = 2; }, {INVAL}},
         {"has_type_hash UINT32_MAX", [](zfd_segment_options& o) { o.has_type_hash = UINT32_MAX; }, {INVAL}},
@@ -386,7 +397,7 @@ std::vector<Case> cases(Named& named) {
         SegmentPtr s = make_segment();
         return int64_t{zfd_segment_get_info(s.get(), nullptr)};
     }, {INVAL});
-    for (uint32_t size : {0u, 1u, uint32_t{sizeof(zfd_segment_info)} - 1}) {
+    for (uint32_t size : {0u, 1u, uint32_t{offsetof(zfd_segment_info, instance_id)} - 1}) {
         add("zfd_segment_get_info", "struct_size below the first version", [size] {
             SegmentPtr s = make_segment();
             zfd_segment_info info;
@@ -455,6 +466,8 @@ std::vector<Case> cases(Named& named) {
              return zfd_commit(s, t, &v, sizeof v, nullptr);
          }},
         {"zfd_discard", [](zfd_segment* s, zfd_slot t) { return zfd_discard(s, t); }},
+        {"zfd_commit_with_sequence",
+         [](zfd_segment* s, zfd_slot t) { return zfd_commit_with_sequence(s, t, 0, 1u << 20); }},
     };
     for (const LoanCall& lc : loan_calls) {
         auto call = lc.call;
@@ -529,6 +542,28 @@ std::vector<Case> cases(Named& named) {
         SegmentPtr s = make_segment();
         return int64_t{zfd_slot_data(s.get(), loan(s.get()), nullptr, nullptr)};
     }, {OK});
+    for (uint64_t sequence : {uint64_t{0}, uint64_t{6}, UINT64_MAX}) {
+        add("zfd_commit_with_sequence", "sequence not above the last: INVAL, loan stays open",
+            [sequence] {
+                SegmentPtr s = make_segment();
+                for (int i = 0; i < 7; ++i) {  // next_sequence is 7
+                    check(zfd_publish(s.get(), nullptr, 0, nullptr), "zfd_publish");
+                }
+                const zfd_slot t = loan(s.get());
+                const int32_t rc = zfd_commit_with_sequence(s.get(), t, 0, sequence);
+                if (zfd_commit_with_sequence(s.get(), t, 0, 7) != ZFD_OK) return kMisbehaved;
+                return int64_t{rc};
+            }, {INVAL});
+    }
+    for (size_t len : {size_t{kCapacity + 1}, size_t{1} << 40, SIZE_MAX}) {
+        add("zfd_commit_with_sequence", "len beyond the slot: TOO_LARGE, loan stays open", [len] {
+            SegmentPtr s = make_segment();
+            const zfd_slot t = loan(s.get());
+            const int32_t rc = zfd_commit_with_sequence(s.get(), t, len, 1);
+            if (zfd_discard(s.get(), t) != ZFD_OK) return kMisbehaved;
+            return int64_t{rc};
+        }, {TOO_LARGE});
+    }
     for (size_t len : {size_t{kCapacity + 1}, size_t{1} << 40, SIZE_MAX}) {
         add("zfd_commit_in_place", "len beyond the slot: TOO_LARGE, loan stays open", [len] {
             SegmentPtr s = make_segment();

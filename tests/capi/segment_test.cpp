@@ -81,7 +81,7 @@ const BadOptionsCase kBadOptions[] = {
      }},
     {"slot_count 0", [](zfd_segment_options& o) { o.slot_count = 0; }},
     {"slot_capacity 0", [](zfd_segment_options& o) { o.slot_capacity = 0; }},
-    {"unknown flag bit 1", [](zfd_segment_options& o) { o.flags = 1u << 1; }},
+    {"unknown flag bit 5", [](zfd_segment_options& o) { o.flags = 1u << 5; }},
     {"unknown flag bit 31", [](zfd_segment_options& o) { o.flags = 1u << 31; }},
     {"known plus unknown flags",
      [](zfd_segment_options& o) { o.flags = ZFD_SEGMENT_REPLACE_STALE | (1u << 7); }},

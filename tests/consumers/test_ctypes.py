@@ -59,6 +59,12 @@ class ZfdSegmentOptions(ctypes.Structure):
         ("has_type_hash", c_uint32),
         ("type_hash", c_uint8 * ZFD_TYPE_HASH_SIZE),
         ("reserved", c_uint32),
+        # 0.2: zfd_segment_options_init (found by dlsym: its 0.2 version)
+        # fills these too, so a ctypes caller declares them.
+        ("history", c_uint32),
+        ("reserved2", c_uint32),
+        ("mirror_of", c_uint8 * 16),
+        ("origin", ctypes.c_char * 64),
     ]
 
 

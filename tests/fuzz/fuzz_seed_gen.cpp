@@ -191,6 +191,30 @@ void geometry(std::uint32_t count, std::uint64_t cap) {
         write(tag + "loaned-primed", primed(*seg, snapshot(*seg), 0));
         check(seg->discard(t), "discard");
     }
+    {  // a mirror whose samples carry chosen sequence numbers (with gaps)
+        zf::SegmentConfig cfg;
+        cfg.slot_count = count;
+        cfg.slot_capacity = cap;
+        cfg.mirror = true;
+        cfg.mirror_of.fill(0x5c);
+        cfg.origin = "fuzz-host pid 1";
+        std::shared_ptr<zf::Segment> seg;
+        zf::ErrorDetail d;
+        check(zf::Segment::create(nullptr, cfg, &seg, &d), "create mirror");
+        std::unique_ptr<zf::Reader> r;
+        check(zf::Reader::open(seg, &r), "reader open");
+        std::uint64_t label = 1000;
+        for (std::uint32_t i = 0; i < count; ++i, label += 1 + i * 7) {
+            std::uint64_t t = 0;
+            void* data = nullptr;
+            check(seg->reserve(&t, &data), "reserve");
+            const auto v = sample(label, len);
+            std::memcpy(data, v.data(), v.size());
+            check(seg->commit_with_sequence(t, v.size(), label), "commit_with_sequence");
+        }
+        write(tag + "mirror-labelled", snapshot(*seg));
+        write(tag + "mirror-labelled-primed", primed(*seg, snapshot(*seg), 0));
+    }
     {  // owner closed after publishing: readers drain, then peer_gone
         auto seg = make(count, cap, /*typed=*/true);
         std::unique_ptr<zf::Reader> r;

@@ -52,6 +52,11 @@ struct ZfdSegmentOptions {
     has_type_hash: u32,
     type_hash: [u8; ZFD_TYPE_HASH_SIZE],
     reserved: u32,
+    // 0.2 (zfd_segment_options_init fills the whole 0.2 struct)
+    history: u32,
+    reserved2: u32,
+    mirror_of: [u8; 16],
+    origin: [c_char; 64],
 }
 
 #[repr(C)]
@@ -70,12 +75,18 @@ struct ZfdSegmentInfo {
     owner_pid: i32,
     owner_alive: u32,
     next_sequence: u64,
+    // 0.2
+    instance_id: [u8; 16],
+    flags: u32,
+    history: u32,
+    mirror_of: [u8; 16],
+    origin: [c_char; 64],
 }
 
 // Pin the struct layouts to the C header's sizes (a mismatch fails to compile).
 const _: () = assert!(mem::size_of::<ZfdError>() == 268);
-const _: () = assert!(mem::size_of::<ZfdSegmentOptions>() == 48);
-const _: () = assert!(mem::size_of::<ZfdSegmentInfo>() == 96);
+const _: () = assert!(mem::size_of::<ZfdSegmentOptions>() == 136);
+const _: () = assert!(mem::size_of::<ZfdSegmentInfo>() == 200);
 
 #[link(name = "zerodds_flatdata")]
 extern "C" {

@@ -187,6 +187,12 @@ int cmd_ls(const LsOptions& o) {
                 j["size"] = l.info.total_size;
                 j["next_sequence"] = l.info.next_sequence;
                 j["segment_id"] = l.info.segment_id;
+                j["instance_id"] = hex_bytes(l.info.instance_id.data(), l.info.instance_id.size());
+                j["mirror"] = l.info.mirror;
+                j["mirror_of"] = l.info.mirror ? json(hex_bytes(l.info.mirror_of.data(),
+                                                                 l.info.mirror_of.size()))
+                                               : json(nullptr);
+                j["origin"] = l.info.mirror ? json(l.info.origin) : json(nullptr);
             } else {
                 j["size"] = l.object.size;
                 j["error"] = status_json(l.status, &l.detail);
@@ -204,7 +210,8 @@ int cmd_ls(const LsOptions& o) {
         fmt::print("no segments in {}/{}*\n", kShmDir, kShmPrefix);
         return kExitOk;
     }
-    Table t({"NAME", "OWNER", "ALIVE", "READERS", "SLOTS", "CAPACITY", "TYPE-HASH", "SIZE"});
+    Table t({"NAME", "OWNER", "ALIVE", "READERS", "SLOTS", "CAPACITY", "TYPE-HASH", "SIZE",
+             "SOURCE"});
     std::vector<std::string> errors;
     for (const auto& l : all) {
         const std::string alive = l.owner_alive ? (*l.owner_alive ? "yes" : "no") : "?";
@@ -212,9 +219,13 @@ int cmd_ls(const LsOptions& o) {
             t.add({l.name, fmt::format("{}", l.info.owner_pid), alive, fmt::format("{}", l.readers),
                    fmt::format("{}/{}", l.in_use, l.info.slot_count),
                    fmt::format("{}", l.info.slot_capacity), hash_hex(l.info.type_hash),
-                   fmt::format("{}", l.info.total_size)});
+                   fmt::format("{}", l.info.total_size),
+                   l.info.mirror ? fmt::format("mirror of {}", l.info.origin.empty()
+                                                                   ? std::string("another host")
+                                                                   : l.info.origin)
+                                 : "local"});
         } else {
-            t.add({l.name, "-", alive, "-", "-", "-", "-", fmt::format("{}", l.object.size)});
+            t.add({l.name, "-", alive, "-", "-", "-", "-", fmt::format("{}", l.object.size), "?"});
             errors.push_back(fmt::format("{}: {}", l.name, status_text(l.status, &l.detail)));
         }
     }
@@ -269,6 +280,11 @@ int cmd_inspect(const InspectOptions& o) {
     hdr["slot_stride"] = info.slot_stride;
     hdr["total_size"] = s.total_size;
     hdr["segment_id"] = fmt::format("{:#018x}", s.segment_id);
+    hdr["instance_id"] = hex_bytes(info.instance_id.data(), info.instance_id.size());
+    hdr["mirror"] = info.mirror;
+    hdr["mirror_of"] =
+        info.mirror ? json(hex_bytes(info.mirror_of.data(), info.mirror_of.size())) : json(nullptr);
+    hdr["origin"] = info.mirror ? json(info.origin) : json(nullptr);
     hdr["log_size"] = s.log_size;
     hdr["max_readers"] = h.max_readers;
     hdr["readers_offset"] = h.readers_offset;
