@@ -91,6 +91,7 @@ struct Segment::Impl {
     // released when the last of them closes.
     std::mutex readers_mutex;
     std::uint32_t lock_refs[layout::kReaderEntries] = {};
+    std::uint64_t claims = 0;  // claim roles this handle holds (guarded by readers_mutex)
 
     // Consumer side: cached owner liveness.
     std::atomic<bool> owner_gone{false};
