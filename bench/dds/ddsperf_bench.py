@@ -66,7 +66,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterable, Sequence
@@ -282,26 +281,9 @@ def throughput_from_sub(system: str, size: int, lines: Sequence[SubLine]) -> Thr
 # Running ddsperf on the hosts
 # ---------------------------------------------------------------------------
 
-class _Reader:
-    """Collects a process's stdout in a thread (so a full pipe never stalls it)."""
-
-    def __init__(self, p: subprocess.Popen):
-        self.chunks: list[str] = []
-        self._t = threading.Thread(target=self._run, args=(p.stdout,), daemon=True)
-        self._t.start()
-
-    def _run(self, stream) -> None:
-        for line in stream:
-            self.chunks.append(line)
-
-    def text(self, timeout: float = 5.0) -> str:
-        self._t.join(timeout)
-        return "".join(self.chunks)
-
-
-def _ddsperf(hosts: "zfdhosts.Hosts", host: str, args: Sequence[str]) -> tuple[subprocess.Popen, _Reader]:
+def _ddsperf(hosts: "zfdhosts.Hosts", host: str, args: Sequence[str]) -> tuple[subprocess.Popen, "zfdhosts.OutputLines"]:
     p = hosts.popen(host, [DDSPERF, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    return p, _Reader(p)
+    return p, zfdhosts.OutputLines(p.stdout)
 
 
 def _wait(p: subprocess.Popen, timeout: float, what: str) -> int:

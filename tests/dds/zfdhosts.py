@@ -71,6 +71,7 @@ from typing import Iterable, Mapping, Sequence
 __all__ = [
     "Hosts",
     "Host",
+    "OutputLines",
     "HostsError",
     "HostsUnavailable",
     "SKIP_EXIT",
@@ -97,12 +98,13 @@ _TMPDIR_RE = re.compile(r"^(?P<prefix>" + _PREFIX_RE + r")-shm-[A-Za-z0-9_]+$")
 _HOST_NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,9}$")
 
 # The script that runs as the first thing inside a host's mount namespace:
-# $1 is the host's tmpfs, the rest is the command to exec. /sys is remounted so
-# that it shows the host's network devices (as `ip netns exec` does).
+# $1 is the host's tmpfs, the rest is the command to exec. The bind mount must
+# work; /sys is remounted (best effort) so that it shows the host's network
+# devices, as `ip netns exec` does.
 _ENTER_SCRIPT = (
     'set -e; d="$1"; shift; '
     'mount --bind "$d" /dev/shm; '
-    "umount -l /sys; mount -t sysfs -o nosuid,nodev,noexec sysfs /sys; "
+    "{ umount -l /sys && mount -t sysfs -o nosuid,nodev,noexec sysfs /sys; } 2>/dev/null || true; "
     'exec "$@"'
 )
 
@@ -207,6 +209,11 @@ def _pid_exists(pid: int) -> bool:
     return stat.rsplit(b")", 1)[-1].split()[0] != b"Z"
 
 
+def _unescape_mount_field(s: str) -> str:
+    """/proc/mounts writes space, tab, newline and backslash as octal escapes."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), s)
+
+
 def _mounts() -> list[tuple[str, str, str]]:
     """(source, mountpoint, fstype) of every mount in this mount namespace."""
     out = []
@@ -214,8 +221,7 @@ def _mounts() -> list[tuple[str, str, str]]:
         for line in f:
             parts = line.split()
             if len(parts) >= 3:
-                unesc = lambda s: re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), s)  # noqa: E731
-                out.append((unesc(parts[0]), unesc(parts[1]), parts[2]))
+                out.append((_unescape_mount_field(parts[0]), _unescape_mount_field(parts[1]), parts[2]))
     return out
 
 
@@ -623,12 +629,19 @@ class Hosts:
         subprocess.Popen. The process gets a session (and process group) of its
         own, so close() can stop it and its children with killpg. The returned
         Popen's pid is argv's own process (the wrapper execs it), and it carries
-        ``zfd_host`` and ``zfd_argv`` attributes.
+        ``zfd_host`` and ``zfd_argv`` attributes. A second process on the same
+        host is just another popen: it shares the host's /dev/shm and network.
+        Raises FileNotFoundError when argv[0] is not found (as subprocess does).
         """
         kw.setdefault("start_new_session", True)
         kw.setdefault("close_fds", True)
+        full_env = self.host_env(host, env)
+        prog = os.fspath(argv[0]) if argv else ""
+        if prog and shutil.which(prog, path=full_env.get("PATH")) is None:
+            # As subprocess would: the wrapper would only exit 127 later.
+            raise FileNotFoundError(2, "No such file or directory", prog)
         with self._lock:
-            p = subprocess.Popen(self.wrap(host, argv, cpus), env=self.host_env(host, env), **kw)
+            p = subprocess.Popen(self.wrap(host, argv, cpus), env=full_env, **kw)
             p.zfd_host = host  # type: ignore[attr-defined]
             p.zfd_argv = list(argv)  # type: ignore[attr-defined]
             self._procs.append(p)
@@ -766,6 +779,77 @@ class Hosts:
     def __repr__(self) -> str:
         state = "closed" if self.closed else "live"
         return f"<Hosts {self.prefix} {list(self.hosts)} {self.subnet} {state}>"
+
+
+# ---------------------------------------------------------------------------
+# Reading what a process prints
+# ---------------------------------------------------------------------------
+
+
+class OutputLines:
+    """Collects the lines a process writes to a pipe, in a thread (so a full pipe
+    never stalls the process), each stamped with time.monotonic() when read::
+
+        p = hosts.popen("b", ["zfd", "bridge"], stdout=subprocess.PIPE, text=True)
+        out = zfdhosts.OutputLines(p.stdout)
+        m = out.wait_for(r"imported (\S+)", timeout=10)   # re.Match or None
+    """
+
+    def __init__(self, stream) -> None:
+        self._lines: list[tuple[float, str]] = []
+        self._cond = threading.Condition()
+        self.closed = False
+        self._thread = threading.Thread(target=self._run, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _run(self, stream) -> None:
+        try:
+            for line in stream:
+                if isinstance(line, bytes):
+                    line = line.decode(errors="replace")
+                with self._cond:
+                    self._lines.append((time.monotonic(), line.rstrip("\n")))
+                    self._cond.notify_all()
+        except (OSError, ValueError):  # the stream was closed under us
+            pass
+        finally:
+            with self._cond:
+                self.closed = True
+                self._cond.notify_all()
+
+    def snapshot(self) -> list[tuple[float, str]]:
+        """(read time, line) of every line so far."""
+        with self._cond:
+            return list(self._lines)
+
+    def lines(self) -> list[str]:
+        return [line for _, line in self.snapshot()]
+
+    def text(self, timeout: float = 5.0) -> str:
+        """Everything, once the stream has ended (waits at most timeout)."""
+        self.join(timeout)
+        return "".join(line + "\n" for line in self.lines())
+
+    def wait_for(self, pattern: str | re.Pattern, timeout: float, start: int = 0) -> re.Match | None:
+        """The first match of pattern (re.search) in lines from index start on,
+        waiting up to timeout seconds for it; None on timeout or end of output."""
+        rx = re.compile(pattern) if isinstance(pattern, str) else pattern
+        deadline = time.monotonic() + timeout
+        i = start
+        with self._cond:
+            while True:
+                while i < len(self._lines):
+                    m = rx.search(self._lines[i][1])
+                    if m:
+                        return m
+                    i += 1
+                left = deadline - time.monotonic()
+                if self.closed or left <= 0:
+                    return None
+                self._cond.wait(left)
+
+    def join(self, timeout: float = 5.0) -> None:
+        self._thread.join(timeout)
 
 
 # ---------------------------------------------------------------------------
