@@ -398,6 +398,22 @@ def check_dds_link_fault(h: zfdhosts.Hosts, lease_extra: str, outage: float) -> 
             f"by {t_resume:.1f} s after link_up (sub reports once a second)")
 
 
+def check_second_set_and_pinning(h: zfdhosts.Hosts) -> None:
+    cpu = str(max(0, (os.cpu_count() or 1) - 1))
+    with zfdhosts.Hosts(("x",), cpus={"x": cpu}) as other:
+        expect(other.prefix != h.prefix and other.subnet != h.subnet, "two Hosts share names or subnet")
+        expect(other.netns("x") in subprocess.run(["ip", "netns", "list"], capture_output=True,
+                                                  text=True).stdout, "second set's namespace missing")
+        cp = other.run("x", ["grep", "Cpus_allowed_list", "/proc/self/status"], timeout=10)
+        expect(cp.stdout.split()[-1:] == [cpu], f"process on x not pinned to CPU {cpu}: {cp.stdout!r}")
+        cp = other.run("x", ["grep", "Cpus_allowed_list", "/proc/self/status"], timeout=10, cpus="0")
+        expect(cp.stdout.split()[-1:] == ["0"], f"per-call cpus ignored: {cp.stdout!r}")
+        prefix = other.prefix
+    expect(not leftovers(prefix), f"second set left {leftovers(prefix)}")
+    expect(h.link_is_up("a"), "closing the second set disturbed the first")
+    log(f"  {prefix} beside {h.prefix}; taskset pinning (host and per call); closed without touching the first")
+
+
 # ---------------------------------------------------------------------------
 # teardown and exit paths
 # ---------------------------------------------------------------------------
@@ -508,6 +524,7 @@ def main() -> int:
         ("ddsperf, two processes on one host", lambda: check_dds_same_host(hosts)),
         ("ddsperf over a link fault, default lease", lambda: check_dds_link_fault(hosts, "", 3)),
         ("ddsperf over a link fault, 1 s lease", lambda: check_dds_link_fault(hosts, SHORT_LEASE, 3)),
+        ("a second set of hosts, CPU pinning", lambda: check_second_set_and_pinning(hosts)),
         ("close() leaves nothing", lambda: check_close(hosts)),
         ("every exit path cleans up", check_exit_paths),
     ]

@@ -50,12 +50,14 @@ and by ``python3 tests/dds/zfdhosts.py --cleanup``. Leftovers are recognised by
 the ``zfd<pid>`` prefix of their names and the owning pid being gone.
 
 Requires: root (CAP_SYS_ADMIN and CAP_NET_ADMIN), iproute2 (``ip``), util-linux
-(``nsenter``, ``unshare``, ``mount``, ``umount``, ``taskset``). Standard library only.
+(``nsenter``, ``unshare``, ``mount``, ``taskset``). Standard library only.
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
+import errno
 import os
 import re
 import shutil
@@ -142,10 +144,11 @@ class Host:
 # ---------------------------------------------------------------------------
 
 
-def _run(argv: Sequence[str], check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess:
+def _run(argv: Sequence[str], check: bool = True, timeout: float = 30,
+         input: str | None = None) -> subprocess.CompletedProcess:
     """Run a setup/teardown command in the root namespace, capturing its output."""
     try:
-        cp = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout)
+        cp = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout, input=input)
     except FileNotFoundError as e:
         raise HostsUnavailable(f"{argv[0]} not found: {e}") from e
     if check and cp.returncode != 0:
@@ -167,13 +170,35 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _netns_list() -> list[str]:
-    cp = _run(["ip", "netns", "list"], check=False)
-    return [line.split()[0] for line in cp.stdout.splitlines() if line.strip()]
+    """Names of the named network namespaces (what `ip netns list` shows)."""
+    try:
+        return sorted(os.listdir("/run/netns"))
+    except FileNotFoundError:
+        return []
 
 
-def _netns_pids(netns: str) -> list[int]:
-    cp = _run(["ip", "netns", "pids", netns], check=False)
-    return [int(tok) for tok in cp.stdout.split() if tok.isdigit()]
+def _pids_in_netns(names: Iterable[str]) -> list[int]:
+    """Every process inside one of the named network namespaces (what
+    `ip netns pids` finds, for several namespaces in one pass over /proc)."""
+    inodes = set()
+    for name in names:
+        try:
+            st = os.stat(f"/run/netns/{name}")
+            inodes.add((st.st_dev, st.st_ino))
+        except OSError:
+            pass
+    pids = []
+    if not inodes:
+        return pids
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                st = os.stat(f"/proc/{entry}/ns/net")
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) in inodes:
+                pids.append(int(entry))
+    return pids
 
 
 def _kill_and_reap_pids(pids: Iterable[int], timeout: float = 3.0) -> list[int]:
@@ -225,15 +250,26 @@ def _mounts() -> list[tuple[str, str, str]]:
     return out
 
 
+# mount(2) and umount2(2) through libc: one system call instead of a process each.
+_libc = ctypes.CDLL(None, use_errno=True)
+_MS_NOSUID, _MS_NODEV, _MNT_DETACH = 0x2, 0x4, 0x2
+
+
+def _mount_tmpfs(source: str, target: str, options: str) -> None:
+    if _libc.mount(source.encode(), target.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, options.encode()) != 0:
+        err = ctypes.get_errno()
+        msg = f"mount tmpfs on {target}: {os.strerror(err)}"
+        raise HostsUnavailable(msg) if err == errno.EPERM else HostsError(msg)
+
+
 def _umount(path: str) -> str | None:
     """Unmount path (lazily if busy). Returns an error text or None."""
-    cp = _run(["umount", path], check=False)
-    if cp.returncode == 0:
+    if _libc.umount2(path.encode(), 0) == 0:
         return None
-    cp2 = _run(["umount", "-l", path], check=False)
-    if cp2.returncode == 0:
+    err = ctypes.get_errno()
+    if err == errno.EBUSY and _libc.umount2(path.encode(), _MNT_DETACH) == 0:
         return None
-    return f"umount {path}: {cp.stderr.strip()} / {cp2.stderr.strip()}"
+    return f"umount {path}: {os.strerror(err)}"
 
 
 def _xml_escape_attr(s: str) -> str:
@@ -284,12 +320,13 @@ def cleanup_stale(verbose: bool = False, include_live: bool = False) -> list[str
     # Namespaces: kill what still runs inside, then delete (hosts before switches,
     # although the order does not matter: deleting either end removes a veth pair).
     names = [n for n in _netns_list() if (m := _NETNS_RE.match(n)) and stale(m)]
-    names.sort(key=lambda n: n.endswith("_switch"))
-    for name in names:
-        _kill_and_reap_pids(_netns_pids(name))
-        cp = _run(["ip", "netns", "del", name], check=False)
-        if cp.returncode == 0:
-            note(f"netns {name}")
+    if names:
+        _kill_and_reap_pids(_pids_in_netns(names))
+        _run(["ip", "-force", "-batch", "-"], check=False, input="".join(f"netns del {n}\n" for n in names))
+        left = set(_netns_list())
+        for name in names:
+            if name not in left:
+                note(f"netns {name}")
     # tmpfs mounts (their source names the run), then the temp dirs holding them.
     for src, mp, fs in _mounts():
         m = _TMPFS_SOURCE_RE.match(src)
@@ -462,7 +499,7 @@ class Hosts:
             raise HostsUnavailable("simulated hosts need Linux network namespaces")
         if os.geteuid() != 0:
             raise HostsUnavailable("simulated hosts need root (network and mount namespaces)")
-        for tool in ("ip", "nsenter", "unshare", "mount", "umount", "taskset"):
+        for tool in ("ip", "nsenter", "unshare", "mount", "taskset"):
             if shutil.which(tool) is None:
                 raise HostsUnavailable(f"{tool} not found (iproute2 / util-linux)")
         if not os.path.exists("/proc/self/ns/net") or not os.path.exists("/proc/self/ns/mnt"):
@@ -471,45 +508,57 @@ class Hosts:
     def _ip(self, *args: str) -> None:
         _run(["ip", *args])
 
-    def _add_netns(self, name: str) -> None:
-        if name in _netns_list():
-            raise HostsError(f"network namespace {name} exists already (another Hosts with this tag?)")
-        self._ip("netns", "add", name)
-        self._made_netns.append(name)
+    @staticmethod
+    def _ip_batch(netns: str | None, commands: list[str]) -> None:
+        """Run ip commands in one process (``ip [-n NETNS] -batch -``), which stops
+        at the first that fails. (Names here never contain spaces.)"""
+        argv = ["ip"] + (["-n", netns] if netns else []) + ["-batch", "-"]
+        _run(argv, input="\n".join(commands) + "\n")
 
     def _setup(self, shm_size: str | None) -> None:
         sw = self.switch_netns
-        self._add_netns(sw)
-        self._ip("-n", sw, "link", "add", self.BRIDGE, "type", "bridge",
-                 "mcast_snooping", "0", "stp_state", "0", "forward_delay", "0")
-        self._ip("-n", sw, "link", "set", self.BRIDGE, "up")
+        names = [sw] + [h.netns for h in self.hosts.values()]
+        clash = sorted(set(names) & set(_netns_list()))
+        if clash:
+            raise HostsError(f"network namespaces {clash} exist already (another Hosts with this tag?)")
+        self._made_netns = names  # close() deletes those of them that exist
+        self._ip_batch(None, [f"netns add {n}" for n in names])
+        # The bridge and every veth pair are made in the switch namespace, the host
+        # end going straight into its host namespace: the root namespace never sees
+        # either end.
+        switch = [f"link add {self.BRIDGE} type bridge mcast_snooping 0 stp_state 0 forward_delay 0",
+                  f"link set {self.BRIDGE} up"]
         for h in self.hosts.values():
-            self._add_netns(h.netns)
-            # Made right in its two namespaces: the root namespace never sees either end.
-            self._ip("-n", sw, "link", "add", h.port, "mtu", str(self.mtu), "type", "veth",
-                     "peer", "name", IFNAME, "mtu", str(self.mtu), "netns", h.netns)
-            self._ip("-n", sw, "link", "set", h.port, "master", self.BRIDGE)
-            self._ip("-n", sw, "link", "set", h.port, "up")
-            self._ip("-n", h.netns, "addr", "add", f"{h.address}/24", "dev", IFNAME)
-            self._ip("-n", h.netns, "link", "set", IFNAME, "up")
-            self._ip("-n", h.netns, "link", "set", "lo", "up")
+            switch += [f"link add {h.port} mtu {self.mtu} type veth peer name {IFNAME} mtu {self.mtu} netns {h.netns}",
+                       f"link set {h.port} master {self.BRIDGE}",
+                       f"link set {h.port} up"]
+        self._ip_batch(sw, switch)
+        for h in self.hosts.values():
+            self._ip_batch(h.netns, [f"addr add {h.address}/24 dev {IFNAME}",
+                                     f"link set {IFNAME} up",
+                                     "link set lo up"])
 
         self._tmpdir = tempfile.mkdtemp(prefix=f"{self.prefix}-shm-")
         for h in self.hosts.values():
             h.shm_dir = os.path.join(self._tmpdir, h.name)
             os.mkdir(h.shm_dir)
-            opts = "mode=1777,nosuid,nodev" + (f",size={shm_size}" if shm_size else "")
-            _run(["mount", "-t", "tmpfs", "-o", opts, f"{self.prefix}-{h.name}-shm", h.shm_dir])
+            _mount_tmpfs(f"{self.prefix}-{h.name}-shm", h.shm_dir,
+                         "mode=1777" + (f",size={shm_size}" if shm_size else ""))
             h.shm_mounted = True
 
-        # Wait (bounded) until every link reports carrier: a veth pair is up at once,
-        # and with STP off a bridge port forwards as soon as it is up.
+        # Wait (bounded) until every link has carrier, seen from the switch (a veth
+        # end has carrier when both ends are up); with STP off a bridge port
+        # forwards as soon as it is up.
         deadline = time.monotonic() + 5
-        for h in self.hosts.values():
-            while not self.link_is_up(h.name):
-                if time.monotonic() > deadline:
-                    raise HostsError(f"link of host {h.name} did not come up")
-                time.sleep(0.01)
+        while True:
+            cp = _run(["ip", "-n", sw, "-o", "link", "show", "type", "veth"], check=False)
+            up = {line.split(":")[1].strip().split("@")[0] for line in cp.stdout.splitlines()
+                  if "LOWER_UP" in line.split(">")[0]}
+            if all(h.port in up for h in self.hosts.values()):
+                break
+            if time.monotonic() > deadline:
+                raise HostsError(f"links did not come up: {cp.stdout.strip()}")
+            time.sleep(0.01)
 
     # -- context manager -----------------------------------------------------
 
@@ -747,14 +796,23 @@ class Hosts:
         problems: list[str] = []
         try:
             self._stop_all(self.processes(), self.kill_timeout)
-            for name in reversed(self._made_netns):  # hosts first, the switch last
-                left = _kill_and_reap_pids(_netns_pids(name))
+            existing = set(_netns_list())
+            made = [n for n in self._made_netns if n in existing]
+            if made:
+                # Anything still inside (started behind our back, or children that
+                # left their process group) goes too: a namespace lives on while a
+                # process is in it.
+                left = _kill_and_reap_pids(_pids_in_netns(made))
                 if left:
-                    problems.append(f"processes {left} in {name} survived SIGKILL")
-                cp = _run(["ip", "netns", "del", name], check=False)
-                if cp.returncode != 0 and name in _netns_list():
-                    problems.append(f"ip netns del {name}: {cp.stderr.strip()}")
-            self._made_netns.clear()
+                    problems.append(f"processes {left} survived SIGKILL")
+                # Deleting a namespace deletes its interfaces; a veth pair goes
+                # with either end, the bridge with the switch namespace.
+                cp = _run(["ip", "-force", "-batch", "-"], check=False,
+                          input="".join(f"netns del {n}\n" for n in made))
+                still = sorted(set(made) & set(_netns_list()))
+                if still:
+                    problems.append(f"ip netns del {still}: {cp.stderr.strip()}")
+            self._made_netns = []
             for h in self.hosts.values():
                 if h.shm_mounted:
                     err = _umount(h.shm_dir)
