@@ -49,7 +49,9 @@ ddsperf's)::
         ...
         return bench.Throughput.from_count("zfd", size, samples, seconds, lost=0)
 
-    sys.exit(bench.main(extra_systems=[bench.System("zfd", zfd_latency, zfd_throughput)]))
+    # setup/teardown (optional) run once around all rows, e.g. one bridge per host
+    sys.exit(bench.main(extra_systems=[bench.System("zfd", zfd_latency, zfd_throughput,
+                                                    setup=start_bridges, teardown=stop_bridges)]))
 
 Run: ``python3 bench/dds/ddsperf_bench.py [--quick] [--json] [--sizes 64,1k,64k]``
 as root (exit 77 where simulated hosts cannot be made).
@@ -87,6 +89,8 @@ LATENCY_TARGET = 1.5
 # How long a ddsperf waits for its peer to match before giving up (-Qinitwait),
 # and the bound on every process of one measurement.
 MATCH_WAIT_S = 10.0
+#: DDS domain of the ddsperf runs (ddsperf -i).
+DDSPERF_DOMAIN = 0
 
 
 # ---------------------------------------------------------------------------
@@ -160,11 +164,19 @@ ThroughputFn = Callable[["zfdhosts.Hosts", int, float], Throughput]
 class System:
     """A system measured between hosts a and b. Each function gets the Hosts,
     the size in bytes and the measuring time in seconds, and returns its row
-    (or raises; the error is reported in the table and the JSON)."""
+    (or raises; the error is reported in the table and the JSON).
+
+    setup(hosts) runs once before any row is measured and teardown(hosts) once
+    after all (also after a failure): for processes that stay up across rows,
+    such as one bridge per host. They stay up while the other systems' rows
+    run, so keep them quiet then, or on another DDS domain than ddsperf's
+    (DDSPERF_DOMAIN, 0)."""
 
     name: str
     latency: LatencyFn | None = None
     throughput: ThroughputFn | None = None
+    setup: Callable[["zfdhosts.Hosts"], None] | None = None
+    teardown: Callable[["zfdhosts.Hosts"], None] | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -282,7 +294,8 @@ def throughput_from_sub(system: str, size: int, lines: Sequence[SubLine]) -> Thr
 # ---------------------------------------------------------------------------
 
 def _ddsperf(hosts: "zfdhosts.Hosts", host: str, args: Sequence[str]) -> tuple[subprocess.Popen, "zfdhosts.OutputLines"]:
-    p = hosts.popen(host, [DDSPERF, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    p = hosts.popen(host, [DDSPERF, "-i", str(DDSPERF_DOMAIN), *args],
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return p, zfdhosts.OutputLines(p.stdout)
 
 
@@ -402,6 +415,24 @@ def run_benchmark(hosts: "zfdhosts.Hosts", systems: Sequence[System], sizes: Seq
     (by p50, or by samples/s)."""
     res = Results(config=dict(config or {}))
     say = progress or (lambda s: None)
+    started = []
+    try:
+        for system in systems:
+            if system.setup is not None:
+                system.setup(hosts)
+            started.append(system)
+        _measure_all(res, hosts, systems, sizes, duration, kinds, repeat, say)
+    finally:
+        for system in reversed(started):
+            if system.teardown is not None:
+                try:
+                    system.teardown(hosts)
+                except Exception as e:  # noqa: BLE001 - report, tear the others down too
+                    res.errors.append({"system": system.name, "kind": "teardown", "size": 0, "error": str(e)})
+    return res
+
+
+def _measure_all(res: Results, hosts, systems, sizes, duration, kinds, repeat, say) -> None:
     for kind in kinds:
         for size in sizes:
             for system in systems:
@@ -437,7 +468,6 @@ def run_benchmark(hosts: "zfdhosts.Hosts", systems: Sequence[System], sizes: Seq
                         if repeat > 1:
                             row.extra["samples_per_s_runs"] = [round(r.samples_per_s) for r in runs]
                         res.throughput.append(row)
-    return res
 
 
 def _fmt_size(n: int) -> str:
@@ -476,7 +506,8 @@ def format_table(res: Results) -> str:
                 out.append(f"{_fmt_size(size):>8}  {r.system:<10} {r.samples_per_s:12.0f} "
                            f"{r.mb_per_s:9.1f} {r.lost:6d}   {note}")
     for e in res.errors:
-        out.append(f"ERROR {e['kind']} {e['system']} {_fmt_size(e['size'])}: {e['error']}")
+        where = f" {_fmt_size(e['size'])}" if e["size"] else ""
+        out.append(f"ERROR {e['kind']} {e['system']}{where}: {e['error']}")
     return "\n".join(out)
 
 

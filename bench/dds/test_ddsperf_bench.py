@@ -181,6 +181,34 @@ class PlugIn(unittest.TestCase):
         self.assertEqual({r["system"] for r in doc["latency"]}, {"ddsperf", "zfd"})
         self.assertEqual(len(doc["ratios"]), 5)
 
+    def test_setup_and_teardown_around_all_rows(self):
+        calls = []
+
+        def lat(hosts, size, duration):
+            calls.append(("row", size))
+            if size == 1024:
+                raise RuntimeError("row failed")
+            return bench.Latency("x", size, 1.0, 1.0, 1, duration)
+
+        system = bench.System("zfd", lat, setup=lambda h: calls.append(("setup", h)),
+                              teardown=lambda h: calls.append(("teardown", h)))
+        res = bench.run_benchmark("HOSTS", [system], [64, 1024], 1.0, kinds=["latency"])
+        self.assertEqual(calls, [("setup", "HOSTS"), ("row", 64), ("row", 1024), ("teardown", "HOSTS")])
+        self.assertEqual(len(res.latency), 1)
+        self.assertEqual(res.errors[0]["error"], "row failed")
+
+    def test_teardown_after_a_failed_setup_of_another(self):
+        calls = []
+
+        def bad_setup(hosts):
+            raise RuntimeError("no bridge")
+
+        a = bench.System("a", teardown=lambda h: calls.append("a down"))
+        b = bench.System("b", setup=bad_setup, teardown=lambda h: calls.append("b down"))
+        with self.assertRaises(RuntimeError):
+            bench.run_benchmark(None, [a, b], [64], 1.0)
+        self.assertEqual(calls, ["a down"])   # started ones only
+
     def test_repeat_takes_median_run(self):
         values = iter([30.0, 10.0, 20.0])
 
