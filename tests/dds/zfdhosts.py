@@ -20,6 +20,9 @@ Layout of one run (``P`` is the prefix ``zfd<pid>`` or ``zfd<pid>.<n>``)::
   though no multicast router or IGMP querier exists.
 - The host namespaces have no default route and the root namespace has no route
   into them: nothing sent by a host can leave on the machine's real interfaces.
+- Apart from /dev/shm, hosts share the machine's file system (programs, build
+  tree, temp files; the tmpfs dirs themselves are visible under the temp dir),
+  its PID space and its clock, which tests can use to compare timestamps.
 - ``link_down(host)`` sets the host's switch port down (a cable pulled at the
   switch): the host keeps its address and its interface configuration, its
   packets just go nowhere. ``link_up(host)`` plugs it back in.
