@@ -483,8 +483,9 @@ def check_exit_paths() -> None:
             raise Failure(f"child ({mode} {sig}) did not exit")
         name = "exception" if sig is None else signal.Signals(sig).name
         if sig == signal.SIGKILL:
+            # (A concurrent run's Hosts() may have cleaned up already: it removes
+            # what dead runs left, so `left` may be empty; what counts is after.)
             left = leftovers(prefix, [sleeper])
-            expect(left, "SIGKILL left nothing behind (nothing to clean up?)")
             cp = subprocess.run([PY, os.path.join(HERE, "zfdhosts.py"), "--cleanup"],
                                 capture_output=True, text=True, timeout=60)
             expect(cp.returncode == 0, f"--cleanup failed: {cp.stderr}")
