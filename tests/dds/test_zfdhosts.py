@@ -231,7 +231,8 @@ def check_topology(h: zfdhosts.Hosts) -> None:
                f"host {name} routes: {routes}")
     net3 = h.subnet.rsplit(".", 1)[0] + "."
     root_addrs = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True).stdout
-    expect(net3 not in root_addrs, "the root namespace has an address in the hosts' subnet")
+    expect(re.search(r"inet " + re.escape(net3), root_addrs) is None,
+           "the root namespace has an address in the hosts' subnet")
     root_routes = subprocess.run(["ip", "-4", "route", "show", h.subnet], capture_output=True, text=True).stdout
     expect(root_routes.strip() == "", f"the root namespace routes the hosts' subnet: {root_routes}")
     root_links = ip_json_links(None)
