@@ -22,13 +22,13 @@ Pinning: none by default; the scheduler places every process of both hosts on
 the machine's two cores. ``--pin`` runs every process of host a on CPU 0 and every
 process of host b on CPU 1 (``taskset``; Hosts(cpus=...)): one core per host,
 whatever the number of processes a system runs there. Measured on this shared
-2-core machine (three runs per row, medians):
-- otherwise idle (load below 3), pinning helped throughput (64 B: 808k against
-  498k samples/s unpinned; 64 KiB: 418 against 197 MB/s) and left latency about
-  the same (1 KiB one-way p50 8.4 against 7.2 us);
-- with other jobs running (load 5-17), pinned rows were 2-4x slower and erratic
-  (64 B one-way p50 35-51 us pinned against 9.2-10 us unpinned): a pinned
-  process cannot dodge a job that lands on its core.
+2-core machine (three runs per row, medians; other engineers' builds come and go):
+- in the one quiet spell seen (load falling to 2.8) pinned rows reached 808k
+  samples/s at 64 B, 257k at 1 KiB, 418 MB/s at 64 KiB and a 1 KiB one-way p50
+  of 8.4 us; unpinned rows at load 2.5-5 read 509k, 186k, 236 MB/s and 7.0 us;
+- with other jobs running (load 5-17) pinned rows were 2-5x slower and erratic
+  (64 B one-way p50 33-51 us pinned, 6.6-10 us unpinned; throughput halved): a
+  pinned process cannot dodge a job that lands on its core.
 Unpinned is the default because it is steady in both conditions; --pin suits an
 idle machine. The table prints the load; compare the ratios of one run, not
 figures across runs.
