@@ -315,22 +315,31 @@ def _wait(p: subprocess.Popen, timeout: float, what: str) -> int:
         raise RuntimeError(f"{what} did not finish within {timeout:.0f} s") from None
 
 
+def _run_pair(hosts: "zfdhosts.Hosts", src: str, dst: str, src_mode: Sequence[str],
+              dst_mode: Sequence[str], run_for: float, linger: float = 0.0) -> tuple[int, str, str]:
+    """ddsperf `dst_mode` on dst, then ddsperf `src_mode` on src for run_for seconds,
+    both waiting (at most MATCH_WAIT_S) for the other to match before they start.
+    linger: seconds dst may go on printing after src ended. Both are stopped
+    before returning (src's exit status, src's output, dst's output)."""
+    match = ["-Qminmatch:1", f"-Qinitwait:{MATCH_WAIT_S:g}"]
+    far, far_out = _ddsperf(hosts, dst, ["-D", f"{run_for + MATCH_WAIT_S + 5:g}", *match, *dst_mode])
+    near, near_out = _ddsperf(hosts, src, ["-D", f"{run_for:g}", *match, *src_mode])
+    try:
+        rc = _wait(near, run_for + MATCH_WAIT_S + 15, f"ddsperf {src_mode[0]}")
+        if linger:
+            time.sleep(linger)
+    finally:
+        hosts.stop(near, grace=1)
+        hosts.stop(far, grace=2)
+    return rc, near_out.text(), far_out.text()
+
+
 def ddsperf_latency(hosts: "zfdhosts.Hosts", size: int, duration: float,
                     src: str = "a", dst: str = "b") -> Latency:
     """ddsperf ping on src, pong on dst; one-way = round trip / 2."""
-    match = ["-Qminmatch:1", f"-Qinitwait:{MATCH_WAIT_S:g}"]
     # ping's first ping goes out 1 s after start and its first second is dropped
     # as warm-up: run duration + 2 s to keep `duration` seconds of figures.
-    run_for = duration + 2
-    pong, pong_out = _ddsperf(hosts, dst, ["-D", f"{run_for + MATCH_WAIT_S + 5:g}", *match, "pong"])
-    ping, ping_out = _ddsperf(hosts, src, ["-D", f"{run_for:g}", *match, "ping", "size", str(size)])
-    try:
-        rc = _wait(ping, run_for + MATCH_WAIT_S + 15, "ddsperf ping")
-    finally:
-        hosts.stop(ping, grace=1)
-        hosts.stop(pong, grace=2)
-    text = ping_out.text()
-    pong_out.text()
+    rc, text, _ = _run_pair(hosts, src, dst, ["ping", "size", str(size)], ["pong"], duration + 2)
     try:
         lat = latency_from_ping(BASELINE, size, parse_ping_lines(text))
     except RuntimeError as e:
@@ -342,20 +351,10 @@ def ddsperf_latency(hosts: "zfdhosts.Hosts", size: int, duration: float,
 def ddsperf_throughput(hosts: "zfdhosts.Hosts", size: int, duration: float,
                        src: str = "a", dst: str = "b") -> Throughput:
     """ddsperf pub (unpaced, reliable, keep-all) on src, sub on dst."""
-    match = ["-Qminmatch:1", f"-Qinitwait:{MATCH_WAIT_S:g}"]
     # sub's per-second lines are not in phase with pub's start and stop: the
-    # first and last seconds with data are partial and dropped, so run duration + 1.
-    run_for = duration + 1
-    sub, sub_out = _ddsperf(hosts, dst, ["-D", f"{run_for + MATCH_WAIT_S + 5:g}", *match, "sub"])
-    pub, pub_out = _ddsperf(hosts, src, ["-D", f"{run_for:g}", *match, "pub", "size", str(size)])
-    try:
-        rc = _wait(pub, run_for + MATCH_WAIT_S + 15, "ddsperf pub")
-        time.sleep(1.2)  # let sub print the last second's line
-    finally:
-        hosts.stop(pub, grace=1)
-        hosts.stop(sub, grace=2)
-    pub_out.text()
-    text = sub_out.text()
+    # first and last seconds with data are partial and dropped, so run duration
+    # + 1 s; sub may print its last second's line for 1.2 s after pub ended.
+    rc, _, text = _run_pair(hosts, src, dst, ["pub", "size", str(size)], ["sub"], duration + 1, linger=1.2)
     try:
         thr = throughput_from_sub(BASELINE, size, parse_sub_lines(text))
     except RuntimeError as e:
