@@ -112,7 +112,8 @@ public:
 private:
     enum class End { source_gone, stopped, lost_reader };
     void run();
-    End pump(zfd_reader** rd, const zfd_segment_info& info);
+    static constexpr std::uint32_t kMaxBatch = 64;
+    End pump(zfd_reader* rd, const zfd_segment_info& info);
     bool write(const void* sample);
     bool pause(std::int64_t ns);  // false when stopping
 

@@ -14,6 +14,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -167,7 +168,7 @@ void Exporter::run() {
             bridge_.emit(e);
         }
 
-        const End end = pump(&rd, info);
+        const End end = pump(rd, info);
         zfd_reader_close(rd);
         seg.reset();  // gives the claim back
 
@@ -219,47 +220,59 @@ bool Exporter::write(const void* sample) {
     }
 }
 
-Exporter::End Exporter::pump(zfd_reader** rd, const zfd_segment_info& info) {
+Exporter::End Exporter::pump(zfd_reader* rd, const zfd_segment_info& info) {
     zerodds_flatdata_Sample s{};
     std::memcpy(s.instance_id, info.instance_id, sizeof s.instance_id);
     if (info.has_type_hash != 0) std::memcpy(s.type_hash, info.type_hash, sizeof s.type_hash);
     s.data._release = false;  // the buffer is the slot: DDS only reads it
+    // Samples are released in batches, after DDS accepted all of them: a
+    // writer waiting for a free slot is woken once per batch, not per sample.
+    const std::uint32_t batch = std::clamp<std::uint32_t>(info.slot_count / 4, 1, kMaxBatch);
+    zfd_slot held[kMaxBatch];
+    std::uint32_t n_held = 0;
+    auto release_held = [&] {
+        for (std::uint32_t i = 0; i < n_held; ++i) zfd_release(rd, held[i]);
+        n_held = 0;
+    };
     while (!stop_.load()) {
-        const int32_t w = zfd_reader_wait(*rd, kWaitSliceNs);
+        const int32_t w = zfd_reader_wait(rd, kWaitSliceNs);
         if (w == ZFD_E_TIMEOUT) continue;
         if (w == ZFD_E_PEER_GONE) return End::source_gone;
         if (w == ZFD_E_DETACHED) return End::lost_reader;
         if (w != ZFD_OK) return End::stopped;
         for (;;) {
-            zfd_slot slot = 0;
             const void* data = nullptr;
             size_t len = 0;
             std::uint64_t seq = 0;
-            const int32_t t = zfd_take(*rd, &slot, &data, &len, &seq);
-            if (t == ZFD_E_NO_SAMPLE) {
+            const int32_t t = zfd_take(rd, &held[n_held], &data, &len, &seq);
+            if (t != ZFD_OK) {
                 // Writes are batched (the domain's WriteBatch): what is
                 // written so far goes out now that the segment is drained,
                 // so a lone sample waits for nothing and a burst travels in
                 // few datagrams.
                 dds_write_flush(writer_);
-                break;
+                release_held();
+                if (t == ZFD_E_NO_SAMPLE) break;
+                if (t == ZFD_E_PEER_GONE) return End::source_gone;
+                if (t == ZFD_E_DETACHED) return End::lost_reader;
+                return End::stopped;
             }
-            if (t == ZFD_E_PEER_GONE) return End::source_gone;
-            if (t == ZFD_E_DETACHED) return End::lost_reader;
-            if (t != ZFD_OK) return End::stopped;
+            ++n_held;
             s.sequence_number = seq;
             s.source_timestamp = realtime_ns();
             s.data._buffer = const_cast<std::uint8_t*>(static_cast<const std::uint8_t*>(data));
             s.data._length = static_cast<std::uint32_t>(len);
             s.data._maximum = static_cast<std::uint32_t>(len);
-            const bool written = write(&s);
-            // Released after DDS took it (serialised it into its history).
-            zfd_release(*rd, slot);
-            if (!written) return End::stopped;
+            if (!write(&s)) {
+                release_held();
+                return End::stopped;
+            }
             counters_.samples.fetch_add(1, std::memory_order_relaxed);
             counters_.bytes.fetch_add(len, std::memory_order_relaxed);
+            if (n_held == batch) release_held();  // DDS has them all (serialised)
         }
     }
+    release_held();
     return End::stopped;
 }
 

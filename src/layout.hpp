@@ -106,9 +106,15 @@ struct alignas(kCacheLine) SegmentHeader {
     std::atomic<std::uint64_t> membership;  // bumped by every attach and detach
 
     // Line 7: futex words; only touched when a waiter is counted above.
+    // The armed flags say "someone is (about to be) asleep on the current
+    // futex value": a waker bumps and wakes only if it clears one, so a burst
+    // of commits or releases wakes a sleeper once, not once per event.
     alignas(kCacheLine) std::atomic<std::uint32_t> data_futex;
     std::atomic<std::uint32_t> space_futex;
     std::atomic<std::uint32_t> change_futex;
+    std::atomic<std::uint32_t> data_armed;
+    std::atomic<std::uint32_t> space_armed;
+    std::atomic<std::uint32_t> change_armed;
 
     // Lines 8-9: provenance, written once before `state` goes ready.
     alignas(kCacheLine) std::uint8_t instance_id[kInstanceIdBytes];  // random; unique to this lifetime
@@ -171,6 +177,7 @@ static_assert(offsetof(SegmentHeader, freed) == 320);
 static_assert(offsetof(SegmentHeader, active_readers) == 384);
 static_assert(offsetof(SegmentHeader, membership) == 408);
 static_assert(offsetof(SegmentHeader, data_futex) == 448);
+static_assert(offsetof(SegmentHeader, data_armed) == 460);
 static_assert(offsetof(SegmentHeader, label_offset) == 264);
 static_assert(offsetof(SegmentHeader, instance_id) == 512);
 static_assert(offsetof(SegmentHeader, mirror_of) == 528);

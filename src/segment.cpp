@@ -450,7 +450,7 @@ Status Segment::wait_for_change(std::uint64_t last_generation, std::int64_t time
     Impl& s = *impl_;
     const notify::Deadline deadline(timeout_ns);
     const bool changed = notify::wait_until([&] { return s.generation() != last_generation; },
-                                            s.hdr->change_waiters, s.hdr->change_futex, deadline);
+                                            s.change_point(), deadline);
     return changed ? Status::ok : Status::timeout;
 }
 

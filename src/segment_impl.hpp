@@ -7,6 +7,7 @@
 #pragma once
 
 #include "layout.hpp"
+#include "notify.hpp"
 #include "region.hpp"
 #include "segment.hpp"
 
@@ -109,6 +110,15 @@ struct Segment::Impl {
     }
     void notify_space();
     void notify_data();
+    notify::WaitPoint data_point() const {
+        return {hdr->data_waiters, hdr->data_futex, hdr->data_armed};
+    }
+    notify::WaitPoint space_point() const {
+        return {hdr->space_waiters, hdr->space_futex, hdr->space_armed};
+    }
+    notify::WaitPoint change_point() const {
+        return {hdr->change_waiters, hdr->change_futex, hdr->change_armed};
+    }
     // True when the owner closed or died (named: probed at most every 10 ms).
     bool owner_is_gone();
     // Frees every slot waiting on reader `index` (owner detach, reader close).
