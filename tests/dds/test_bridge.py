@@ -425,6 +425,25 @@ class Topology(unittest.TestCase):
             r.assert_clean(self, standby, bb)
 
 
+class Unicast(unittest.TestCase):
+    def test_bridges_find_each_other_through_peers_without_multicast(self):
+        # The README's configuration for networks without multicast.
+        with Run() as r:
+            peers = "".join(f'<Peer address="{r.hosts.address(h)}"/>' for h in ("a", "b"))
+            r.lease_xml = ("<General><AllowMulticast>false</AllowMulticast></General>"
+                           f"<Discovery><Peers>{peers}</Peers><ParticipantIndex>auto</ParticipantIndex>"
+                           "<LeaseDuration>4s</LeaseDuration></Discovery>")
+            ba, bb = r.bridge("a"), r.bridge("b")
+            w = r.writer("a", "unicast", 128, 2000)
+            r.wait_event(bb, "imported", "unicast")
+            rd = r.reader("b", "unicast", 2000)
+            r.attached(rd)
+            r.go(w)
+            check_stream(self, r.summary(rd, timeout=60), 2000)
+            r.summary(w, timeout=30)
+            r.assert_clean(self, ba, bb)
+
+
 class Hostile(unittest.TestCase):
     def test_malformed_samples_and_announcements_are_refused(self):
         with Run(("a", "b", "c")) as r:
