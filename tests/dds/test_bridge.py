@@ -103,6 +103,7 @@ class Run:
     @staticmethod
     def summary(proc, timeout):
         proc.wait(timeout=timeout)
+        proc.out.join(10)  # the last lines may still be in the pipe
         for line in reversed(proc.out.lines()):
             if line.startswith("{"):
                 return json.loads(line)
