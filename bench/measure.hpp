@@ -1,0 +1,67 @@
+// measure.hpp — the measurement families of zfd-bench, one source file each.
+// Every function runs its processes through a PinnedRun (harness.hpp) and
+// returns what they measured, or why it failed; none prints.
+#pragma once
+
+#include "common.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace zfd_bench {
+
+// ---- floor.cpp: what this machine allows at best --------------------------
+
+// Two processes ping-ponging one shared cache line (spinning).
+Sampled floor_spin(uint64_t warm, uint64_t iters);
+// The same ping-pong through a raw shared futex word (FUTEX_WAIT / FUTEX_WAKE).
+Sampled floor_futex(uint64_t warm, uint64_t iters);
+
+// ---- latency.cpp: library ping-pong over two named segments ---------------
+
+constexpr uint32_t kLatSlots = 16;  // slots of the latency rows' segments
+
+struct PingSpec {
+    size_t payload;
+    uint32_t slots;
+    bool block;
+    bool touch_all;
+    uint64_t warm, iters;
+};
+Sampled lib_pingpong(const PingSpec& s);
+
+// ---- throughput.cpp --------------------------------------------------------
+
+constexpr uint32_t kTputSlots = 256;
+
+// One writer process -> `readers` reader processes, for duration_s.
+Throughput tput_processes(int readers, size_t payload, bool touch_all, double duration_s);
+// Writer thread -> reader thread in one process, in-memory segment.
+Throughput tput_in_process(size_t payload, double duration_s);
+
+// ---- fanout.cpp: publish cost with N readers attached ----------------------
+
+constexpr uint32_t kFanSlots = 256;
+constexpr uint32_t kFanBurst = 64;
+constexpr size_t kFanPayload = 64;
+
+Stats fanout(int readers, uint64_t warm, uint64_t bursts);
+
+// ---- iceoryx.cpp: the spin 64 B ping-pong over iceoryx's C binding ---------
+
+constexpr size_t kIoxPayload = 64;
+constexpr uint64_t kIoxQueueCapacity = 16;  // = the library rows' slot count; at most 1 sample is in flight
+
+// Built with iceoryx's C binding (-Diceoryx)?
+bool iceoryx_built();
+// Start a private iox-roudi unless one is running already. Returns "" when a
+// RouDi is ready (ours or an existing one), else why not. *own: ours.
+std::string start_roudi(bool* own);
+// Stop our RouDi (if we started one; only ever in the orchestrator).
+void stop_roudi();
+// How our last RouDi ended, and everything it printed (for warnings).
+std::string roudi_exit();
+std::string roudi_output();
+Sampled iox_pingpong(uint64_t warm, uint64_t iters);
+
+}  // namespace zfd_bench
