@@ -4,7 +4,8 @@
 // and prints one table (or, with --json, the same figures as JSON):
 //
 //   floor       floor.cpp: two processes ping-ponging one shared cache line
-//               (spin), and the same ping-pong through a raw shared futex word
+//               (spin), and the same ping-pong through a raw shared futex word;
+//               for throughput, a single-producer/single-consumer ring
 //   latency     latency.cpp: library ping-pong over two named segments, spin
 //               and blocking; --touch-all adds rows where every byte is
 //               written and read; slot-count scaling (16 vs 4096 slots)
@@ -220,6 +221,10 @@ void run_slots(const Plan& plan, Results& res) {
 
 void run_throughput(const Plan& plan, Results& res) {
     for (size_t p : {size_t{64}, size_t{1024}}) {
+        // the floor of this record size, right before the rows compared with it
+        std::string ring_label = fmt::format("floor: SPSC ring, {:>5} records", size_str(p));
+        progress("throughput " + ring_label);
+        add_tput(res, {ring_label, 1, p, false, false, floor_ring(p, plan.tput_secs), true});
         for (int readers : {1, 4}) {
             std::string label =
                 fmt::format("{:>5} -> {} reader process{}", size_str(p), readers, readers > 1 ? "es" : "");

@@ -10,12 +10,17 @@
 
 namespace zfd_bench {
 
+constexpr uint32_t kTputSlots = 256;  // slots of the throughput rows, records of the ring floor
+
 // ---- floor.cpp: what this machine allows at best --------------------------
 
 // Two processes ping-ponging one shared cache line (spinning).
 Sampled floor_spin(uint64_t warm, uint64_t iters);
 // The same ping-pong through a raw shared futex word (FUTEX_WAIT / FUTEX_WAKE).
 Sampled floor_futex(uint64_t warm, uint64_t iters);
+// A single-producer/single-consumer ring of kTputSlots fixed-size records
+// between one writer and one reader process, pinned as the throughput rows.
+Throughput floor_ring(size_t record, double seconds);
 
 // ---- latency.cpp: library ping-pong over two named segments ---------------
 
@@ -31,8 +36,6 @@ struct PingSpec {
 Sampled lib_pingpong(const PingSpec& s);
 
 // ---- throughput.cpp --------------------------------------------------------
-
-constexpr uint32_t kTputSlots = 256;
 
 // One writer process -> `readers` reader processes, for duration_s.
 Throughput tput_processes(int readers, size_t payload, bool touch_all, double duration_s);

@@ -30,6 +30,7 @@ struct TputRow {
     bool in_process;
     bool touch_all;
     Throughput t;
+    bool ring_floor = false;  // the SPSC ring floor of its payload size, not the library
 };
 
 struct Results {
