@@ -30,11 +30,14 @@ extern "C" {
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -54,16 +57,61 @@ pid_t g_roudi_pid = -1;
 int g_roudi_log = -1;          // RouDi's stdout+stderr (a memfd), kept for error messages
 std::string g_roudi_exit;      // how our RouDi ended (for the report)
 
-// What a RouDi that did not shut down cleanly leaves: its shared memory
+// What a RouDi leaves when it does not shut down cleanly: its shared memory
 // (iceoryx_mgmt and the payload segment named after the user), its socket and
-// lock files under /tmp. Only called for a RouDi this process started.
-void remove_roudi_files() {
-    shm_unlink("/iceoryx_mgmt");
-    if (const passwd* pw = getpwuid(geteuid())) shm_unlink(("/" + std::string(pw->pw_name)).c_str());
-    unlink("/tmp/roudi");
-    unlink("/tmp/roudi.lock");
-    unlink("/tmp/iox-unique-roudi.lock");
+// lock files under /tmp.
+std::vector<std::string> roudi_files() {
+    std::vector<std::string> f = {"/dev/shm/iceoryx_mgmt", "/tmp/roudi", "/tmp/roudi.lock", "/tmp/iox-unique-roudi.lock"};
+    if (const passwd* pw = getpwuid(geteuid())) f.push_back("/dev/shm/" + std::string(pw->pw_name));
+    return f;
 }
+
+// Only called for a RouDi this process started.
+void remove_roudi_files() {
+    for (const auto& f : roudi_files()) unlink(f.c_str());
+}
+
+// One zfd-bench's iceoryx block at a time on this machine (there is one RouDi
+// per machine, and a run stops the RouDi it started): an abstract unix socket
+// name, bound while the block runs. The kernel releases it when the process
+// exits, however it exits; nothing is left in the file system.
+int g_block_lock = -1;
+
+#if defined(ZFD_BENCH_HAVE_ICEORYX)
+constexpr char kBlockLockName[] = "zfd-bench-iceoryx-block";
+constexpr double kBlockLockWaitS = 60;
+
+std::string lock_iceoryx_block() {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return fmt::format("socket(AF_UNIX): {}", std::strerror(errno));
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::memcpy(a.sun_path + 1, kBlockLockName, sizeof kBlockLockName - 1);  // sun_path[0] = 0: abstract
+    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + sizeof kBlockLockName);
+    const Deadline dl(kBlockLockWaitS);
+    bool said = false;
+    while (bind(fd, reinterpret_cast<const sockaddr*>(&a), len) != 0) {
+        if (errno != EADDRINUSE) {
+            std::string why = fmt::format("bind(@{}): {}", kBlockLockName, std::strerror(errno));
+            close(fd);
+            return why;
+        }
+        if (dl.expired()) {
+            close(fd);
+            return fmt::format("another zfd-bench's iceoryx block did not end within {:.0f} s", kBlockLockWaitS);
+        }
+        if (!said) progress("waiting for another zfd-bench's iceoryx block to end");
+        said = true;
+        int sig = wait_signal(50'000'000);
+        if (is_stop_signal(sig)) {
+            close(fd);
+            interrupted({}, sig);
+        }
+    }
+    g_block_lock = fd;
+    return "";
+}
+#endif
 
 }  // namespace
 
@@ -120,6 +168,42 @@ std::string roudi_output() {
 }
 
 std::string roudi_exit() { return g_roudi_exit; }
+
+#if defined(ZFD_BENCH_HAVE_ICEORYX)
+std::string start_roudi(bool* own);
+#endif
+
+std::string begin_iceoryx(bool* own) {
+    *own = false;
+#if defined(ZFD_BENCH_HAVE_ICEORYX)
+    std::string why = lock_iceoryx_block();
+    if (!why.empty()) return why;
+    why = start_roudi(own);
+    if (!why.empty()) end_iceoryx();
+    return why;
+#else
+    return "zfd-bench was built without iceoryx's C binding";
+#endif
+}
+
+void end_iceoryx() {
+    if (getpid() != g.orchestrator) return;
+    const bool ours = g_roudi_pid > 0;
+    stop_roudi();
+    if (ours) {
+        std::string left;
+        for (const auto& f : roudi_files())
+            if (access(f.c_str(), F_OK) == 0) left += (left.empty() ? "" : ", ") + f;
+        if (!left.empty()) {
+            g_warnings.push_back(fmt::format("after our iox-roudi stopped ({}), {} remained (removed); RouDi's "
+                                             "output:\n{}",
+                                             g_roudi_exit, left, roudi_output()));
+            remove_roudi_files();
+        }
+    }
+    if (g_block_lock >= 0) close(g_block_lock);
+    g_block_lock = -1;
+}
 
 bool iceoryx_built() {
 #if defined(ZFD_BENCH_HAVE_ICEORYX)
@@ -271,6 +355,13 @@ namespace {
 
 int g_iox_counter = 0;
 
+// The runtime name of one side. The runtime makes a unix socket and a lock
+// file under /tmp by that name, and removes them when its process exits
+// through std::exit; for a killed side, iox_pingpong removes them.
+std::string runtime_name(const std::string& instance, int role) {
+    return fmt::format("zfd-bench-{}-{}-{}", g.orchestrator, instance, role);
+}
+
 // Each side: runtime, publisher on its own topic, subscriber on the peer's;
 // open() returns once both are connected.
 struct IoxSession {
@@ -282,7 +373,7 @@ struct IoxSession {
     iox_sub_t sub = nullptr;
 
     int open() {
-        const std::string rt = fmt::format("zfd-bench-{}-{}", getpid(), p.role);
+        const std::string rt = runtime_name(instance, p.role);
         iox_set_loglevel(Iceoryx_LogLevel_Warn);
         iox_runtime_init(rt.c_str());  // waits for RouDi (the run's timeout bounds it)
         iox_pub_options_t po;
@@ -355,15 +446,18 @@ Sampled iox_pingpong(uint64_t warm, uint64_t iters) {
     run.exit_through_std_exit();
     const std::string service = fmt::format("zfd-bench-{}", g.orchestrator);
     const std::string instance = fmt::format("run{}", g_iox_counter++);
-    return ping_pong(run, warm, iters, [=](const Peer& p) { return IoxSession{p, service, instance}; });
+    Sampled out = ping_pong(run, warm, iters, [=](const Peer& p) { return IoxSession{p, service, instance}; });
+    for (int role = 0; role < 2; ++role) {
+        const std::string f = "/tmp/" + runtime_name(instance, role);
+        bool left = false;
+        for (const std::string& e : {f, f + ".lock"}) left = unlink(e.c_str()) == 0 || left;
+        if (left && out.ok)
+            g_warnings.push_back(fmt::format("iceoryx: after a clean exit, the runtime left {}[.lock]; removed", f));
+    }
+    return out;
 }
 
 #else  // !ZFD_BENCH_HAVE_ICEORYX
-
-std::string start_roudi(bool* own) {
-    *own = false;
-    return "zfd-bench was built without iceoryx's C binding";
-}
 
 Sampled iox_pingpong(uint64_t, uint64_t) { return sample_error("zfd-bench was built without iceoryx's C binding"); }
 

@@ -176,18 +176,14 @@ void run_latency(const Plan& plan, Results& res) {
             bool own_roudi = false;
             if (with_iox) {
                 progress("starting iox-roudi");
-                res.iox_status = start_roudi(&own_roudi);
+                res.iox_status = begin_iceoryx(&own_roudi);
                 res.iox_private_roudi = own_roudi;
                 if (res.iox_status.empty()) jobs.push_back({"iceoryx 64 B", iox_pingpong, plan.spin_iters});
             }
             std::vector<Stats> st = run_block(group + (touch ? " all bytes" : ""), jobs, plan.rounds);
-            if (own_roudi) {
-                progress("stopping iox-roudi");
-                stop_roudi();
-                if (!shm_entries("iceoryx_mgmt").empty())
-                    g_warnings.push_back(fmt::format("after iox-roudi stopped ({}), /dev/shm still holds iceoryx_mgmt "
-                                                     "(not removed); RouDi's output:\n{}",
-                                                     roudi_exit(), roudi_output()));
+            if (with_iox && res.iox_status.empty()) {
+                if (own_roudi) progress("stopping iox-roudi");
+                end_iceoryx();
             }
             add_lat(res, {group, fmt::format("floor: {}", block ? "raw futex ping-pong" : "shared cache line"), "", 0,
                           0, touch, st[0], {}});
@@ -271,6 +267,10 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     bool no_progress = false;
     app.add_flag("--no-progress", no_progress, "do not print progress lines on stderr");
+    bool require_iceoryx = false;
+    app.add_flag("--require-iceoryx", require_iceoryx,
+                 "exit non-zero unless the iceoryx row ran and succeeded (the test suite's smoke run sets it when "
+                 "zfd-bench was built with iceoryx)");
     CLI11_PARSE(app, argc, argv);
 
     g.orchestrator = getpid();
@@ -291,6 +291,11 @@ int main(int argc, char** argv) {
     res.iox_built = iceoryx_built();
 
     run_latency(plan, res);
+    if (require_iceoryx && !(res.iox_row && res.iox_row->st.ok))
+        res.failures.push_back("iceoryx (--require-iceoryx): " +
+                               (!res.iox_built            ? std::string("zfd-bench was built without iceoryx")
+                                : res.iox_status.empty() ? std::string("not measured")
+                                                         : res.iox_status));
     run_slots(plan, res);
     run_throughput(plan, res);
     run_fanout(plan, res);

@@ -57,10 +57,16 @@ constexpr uint64_t kIoxQueueCapacity = 16;  // = the library rows' slot count; a
 
 // Built with iceoryx's C binding (-Diceoryx)?
 bool iceoryx_built();
-// Start a private iox-roudi unless one is running already. Returns "" when a
-// RouDi is ready (ours or an existing one), else why not. *own: ours.
-std::string start_roudi(bool* own);
-// Stop our RouDi (if we started one; only ever in the orchestrator).
+// Begin the iceoryx block: wait (up to 60 s) until no other zfd-bench on this
+// machine is in its iceoryx block, then start a private iox-roudi unless one
+// is running already. Returns "" when a RouDi is ready (ours or an existing
+// one), else why not. *own: ours.
+std::string begin_iceoryx(bool* own);
+// End it: stop our RouDi; whatever it left (shared memory, /tmp files) is
+// reported as a warning and removed; let the next zfd-bench in.
+void end_iceoryx();
+// Stop our RouDi (if we started one; only ever in the orchestrator). Also
+// registered with atexit and at_interrupt.
 void stop_roudi();
 // How our last RouDi ended, and everything it printed (for warnings).
 std::string roudi_exit();
