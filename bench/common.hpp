@@ -44,6 +44,7 @@ struct Config {
     pid_t orchestrator = 0;
     bool use_tsc = false;      // timestamps of the latency loops: rdtsc (invariant TSC) or CLOCK_MONOTONIC
     double ns_per_tick = 1.0;  // calibrated against CLOCK_MONOTONIC at start
+    std::vector<std::string> only;  // --only row ids (empty: every row)
 };
 extern Config g;
 

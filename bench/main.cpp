@@ -32,8 +32,11 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -94,11 +97,70 @@ void choose_cpus() {
     g.smt_siblings = is_sib;
 }
 
-// One row of a latency block: `iters` one-way samples from fn(warm, iters) calls.
+// ---------------------------------------------------------------------------
+// Row ids and --only
+// ---------------------------------------------------------------------------
+
+// --only: the ids of the rows to run. Empty: every row (the touch-all ones
+// with --touch-all). A latency block runs its floor whenever one of its rows
+// runs, a throughput row the ring floor of its size.
+std::set<std::string> g_only;
+
+bool wanted(const std::string& id, bool touch = false) {
+    return g_only.empty() ? (!touch || g.touch_all) : g_only.count(id) > 0;
+}
+
+std::string size_id(size_t b) {
+    if (b >= (1u << 20) && b % (1u << 20) == 0) return fmt::format("{}m", b >> 20);
+    if (b >= 1024 && b % 1024 == 0) return fmt::format("{}k", b >> 10);
+    return fmt::format("{}", b);
+}
+
+std::string lat_id(bool block, size_t payload, bool touch) {
+    return fmt::format("{}{}{}", block ? "block" : "spin", size_id(payload), touch ? "-all" : "");
+}
+std::string lat_floor_id(bool block, bool touch) {
+    return fmt::format("floor-{}{}", block ? "futex" : "spin", touch ? "-all" : "");
+}
+std::string tput_id(size_t payload, int readers, bool touch) {
+    return fmt::format("tput{}{}{}", size_id(payload), readers > 1 ? fmt::format("x{}", readers) : "",
+                       touch ? "-all" : "");
+}
+std::string ring_id(size_t payload) { return "ring" + size_id(payload); }
+
+const int kFanReaders[] = {1, 63};
+
+// Every row id, in table order.
+std::vector<std::string> all_row_ids() {
+    std::vector<std::string> ids;
+    for (bool block : {false, true})
+        for (bool touch : {false, true}) {
+            ids.push_back(lat_floor_id(block, touch));
+            for (size_t p : kSizes) ids.push_back(lat_id(block, p, touch));
+            if (!block && !touch) ids.push_back("iox64");
+        }
+    for (const char* id : {"floor-slots", "slots16", "slots4096"}) ids.push_back(id);
+    for (size_t p : {size_t{64}, size_t{1024}}) {
+        ids.push_back(ring_id(p));
+        for (int readers : {1, 4}) ids.push_back(tput_id(p, readers, false));
+        ids.push_back(tput_id(p, 1, true));
+    }
+    ids.push_back("tput1k-thread");
+    for (int readers : kFanReaders) ids.push_back(fmt::format("fan{}", readers));
+    return ids;
+}
+
+// ---------------------------------------------------------------------------
+// Latency blocks
+// ---------------------------------------------------------------------------
+
+// One row of a latency block: `iters` one-way samples from fn(warm, iters)
+// calls, reported as `row` (job 0 of a block is its floor).
 struct Job {
     std::string label;
     std::function<Sampled(uint64_t warm, uint64_t iters)> fn;
     uint64_t iters;
+    LatRow row;
 };
 
 // The machine drifts (shared, noisy): a floor and the library rows that are
@@ -146,6 +208,24 @@ void add_tput(Results& res, TputRow r) {
     res.tput.push_back(std::move(r));
 }
 
+// Run a block (jobs[0] its floor) and add its rows, each with the floor as its pair.
+void finish_block(Results& res, const std::string& what, const std::vector<Job>& jobs, int rounds) {
+    std::vector<Stats> st = run_block(what, jobs, rounds);
+    for (size_t k = 0; k < jobs.size(); ++k) {
+        LatRow row = jobs[k].row;
+        row.st = st[k];
+        if (k > 0) row.pair = st[0];
+        if (row.group == "iceoryx") {
+            // Not added through add_lat: a failing comparison does not fail the benchmark.
+            res.iox_row = row;
+            res.lat.push_back(row);
+            if (!row.st.ok) res.iox_status = "measurement failed: " + row.st.error;
+        } else {
+            add_lat(res, row);
+        }
+    }
+}
+
 // Latency blocks: [floor, 64 B, 1 KiB, 64 KiB, 1 MiB] spin and blocking (and
 // their touch-all twins), the iceoryx row inside the spin block.
 void run_latency(const Plan& plan, Results& res) {
@@ -153,49 +233,45 @@ void run_latency(const Plan& plan, Results& res) {
         double n = plan.touch_budget / (4.0 * static_cast<double>(payload));
         return std::clamp<uint64_t>(static_cast<uint64_t>(n), 200, base);
     };
+    if (res.iox_built && !wanted("iox64")) res.iox_status = "not selected (--only)";
     for (bool block : {false, true}) {
         for (bool touch : {false, true}) {
-            if (touch && !g.touch_all) continue;
             const std::string group = block ? "blocking" : "spin";
             const std::string floor_name = block ? "futex" : "cache-line";
+            const std::string floor_label =
+                fmt::format("floor: {}", block ? "raw futex ping-pong" : "shared cache line");
             std::vector<Job> jobs;
-            if (block)
-                jobs.push_back({"floor", floor_futex, plan.block_iters});
-            else
-                jobs.push_back({"floor", floor_spin, plan.spin_iters});
+            jobs.push_back({"floor", block ? floor_futex : floor_spin, block ? plan.block_iters : plan.spin_iters,
+                            LatRow{group, floor_label, "", 0, 0, touch, {}, {}, lat_floor_id(block, touch)}});
             for (size_t p : kSizes) {
+                const std::string id = lat_id(block, p, touch);
+                if (!wanted(id, touch)) continue;
                 uint64_t it = block ? plan.block_iters : plan.spin_iters;
                 if (touch) it = touch_iters(p, it);
                 jobs.push_back({size_str(p),
                                 [=](uint64_t w, uint64_t n) { return lib_pingpong({p, kLatSlots, block, touch, w, n}); },
-                                it});
+                                it,
+                                LatRow{group, fmt::format("{:>7}  {}", size_str(p), touch ? "all bytes" : "8 B"),
+                                       floor_name, p, kLatSlots, touch, {}, {}, id}});
             }
             // iceoryx: its spin 64 B row joins the spin block (same floor, rounds,
             // iterations, pinning), with a private RouDi running for this block only.
-            const bool with_iox = res.iox_built && !block && !touch;
+            const bool with_iox = res.iox_built && !block && !touch && wanted("iox64");
             bool own_roudi = false;
             if (with_iox) {
                 progress("starting iox-roudi");
                 res.iox_status = begin_iceoryx(&own_roudi);
                 res.iox_private_roudi = own_roudi;
-                if (res.iox_status.empty()) jobs.push_back({"iceoryx 64 B", iox_pingpong, plan.spin_iters});
+                if (res.iox_status.empty())
+                    jobs.push_back({"iceoryx 64 B", iox_pingpong, plan.spin_iters,
+                                    LatRow{"iceoryx", "iceoryx 64 B 8 B (spin)", floor_name, 64, 0, false, {}, {},
+                                           "iox64"}});
             }
-            std::vector<Stats> st = run_block(group + (touch ? " all bytes" : ""), jobs, plan.rounds);
+            if (jobs.size() > 1 || wanted(lat_floor_id(block, touch), touch))
+                finish_block(res, group + (touch ? " all bytes" : ""), jobs, plan.rounds);
             if (with_iox && res.iox_status.empty()) {
                 if (own_roudi) progress("stopping iox-roudi");
                 end_iceoryx();
-            }
-            add_lat(res, {group, fmt::format("floor: {}", block ? "raw futex ping-pong" : "shared cache line"), "", 0,
-                          0, touch, st[0], {}});
-            for (size_t k = 0; k < kSizes.size(); ++k)
-                add_lat(res, {group, fmt::format("{:>7}  {}", size_str(kSizes[k]), touch ? "all bytes" : "8 B"),
-                              floor_name, kSizes[k], kLatSlots, touch, st[k + 1], st[0]});
-            if (with_iox && res.iox_status.empty()) {
-                // Not added through add_lat: a failing comparison does not fail the benchmark.
-                res.iox_row = LatRow{"iceoryx", "iceoryx 64 B 8 B (spin)", floor_name, 64, 0, false,
-                                     st[kSizes.size() + 1], st[0]};
-                res.lat.push_back(*res.iox_row);
-                if (!res.iox_row->st.ok) res.iox_status = "measurement failed: " + res.iox_row->st.error;
             }
         }
     }
@@ -204,46 +280,61 @@ void run_latency(const Plan& plan, Results& res) {
 // Slot-count scaling: [floor, 16 slots, 4096 slots]
 void run_slots(const Plan& plan, Results& res) {
     std::vector<Job> jobs;
-    jobs.push_back({"floor", floor_spin, plan.spin_iters});
-    for (uint32_t slots : {16u, 4096u})
+    jobs.push_back({"floor", floor_spin, plan.spin_iters,
+                    LatRow{"slots", "floor: shared cache line", "", 0, 0, false, {}, {}, "floor-slots"}});
+    for (uint32_t slots : {16u, 4096u}) {
+        const std::string id = fmt::format("slots{}", slots);
+        if (!wanted(id)) continue;
         jobs.push_back({fmt::format("{} slots", slots),
                         [=](uint64_t w, uint64_t n) { return lib_pingpong({64, slots, false, false, w, n}); },
-                        plan.spin_iters});
-    std::vector<Stats> st = run_block("slots", jobs, plan.rounds);
-    add_lat(res, {"slots", "floor: shared cache line", "", 0, 0, false, st[0], {}});
-    add_lat(res, {"slots", "   64 B  8 B,   16 slots", "cache-line", 64, 16, false, st[1], st[0]});
-    add_lat(res, {"slots", "   64 B  8 B, 4096 slots", "cache-line", 64, 4096, false, st[2], st[0]});
+                        plan.spin_iters,
+                        LatRow{"slots", fmt::format("   64 B  8 B, {:>4} slots", slots), "cache-line", 64, slots,
+                               false, {}, {}, id}});
+    }
+    if (jobs.size() > 1 || wanted("floor-slots")) finish_block(res, "slots", jobs, plan.rounds);
 }
 
+// ---------------------------------------------------------------------------
+// Throughput and fan-out
+// ---------------------------------------------------------------------------
+
 void run_throughput(const Plan& plan, Results& res) {
+    auto row = [&](const std::string& id, const std::string& label, int readers, size_t p, bool touch) {
+        progress("throughput " + label);
+        add_tput(res, {label, readers, p, false, touch, tput_processes(readers, p, touch, plan.tput_secs), false, id});
+    };
     for (size_t p : {size_t{64}, size_t{1024}}) {
+        bool any = wanted(ring_id(p)) || (p == 1024 && wanted("tput1k-thread"));
+        for (int readers : {1, 4}) any = any || wanted(tput_id(p, readers, false));
+        any = any || wanted(tput_id(p, 1, true), true);
+        if (!any) continue;
         // the floor of this record size, right before the rows compared with it
         std::string ring_label = fmt::format("floor: SPSC ring, {:>5} records", size_str(p));
         progress("throughput " + ring_label);
-        add_tput(res, {ring_label, 1, p, false, false, floor_ring(p, plan.tput_secs), true});
-        for (int readers : {1, 4}) {
-            std::string label =
-                fmt::format("{:>5} -> {} reader process{}", size_str(p), readers, readers > 1 ? "es" : "");
-            progress("throughput " + label);
-            add_tput(res, {label, readers, p, false, false, tput_processes(readers, p, false, plan.tput_secs)});
-        }
-        if (g.touch_all) {
-            std::string label = fmt::format("{:>5} -> 1 reader process, all bytes", size_str(p));
-            progress("throughput " + label);
-            add_tput(res, {label, 1, p, false, true, tput_processes(1, p, true, plan.tput_secs)});
-        }
+        add_tput(res, {ring_label, 1, p, false, false, floor_ring(p, plan.tput_secs), true, ring_id(p)});
+        for (int readers : {1, 4})
+            if (wanted(tput_id(p, readers, false)))
+                row(tput_id(p, readers, false),
+                    fmt::format("{:>5} -> {} reader process{}", size_str(p), readers, readers > 1 ? "es" : ""),
+                    readers, p, false);
+        if (wanted(tput_id(p, 1, true), true))
+            row(tput_id(p, 1, true), fmt::format("{:>5} -> 1 reader process, all bytes", size_str(p)), 1, p, true);
     }
-    std::string label = " 1 KiB -> 1 reader thread, in-process";
-    progress("throughput " + label);
-    add_tput(res, {label, 1, 1024, true, false, tput_in_process(1024, plan.tput_secs)});
+    if (wanted("tput1k-thread")) {
+        std::string label = " 1 KiB -> 1 reader thread, in-process";
+        progress("throughput " + label);
+        add_tput(res, {label, 1, 1024, true, false, tput_in_process(1024, plan.tput_secs), false, "tput1k-thread"});
+    }
 }
 
 void run_fanout(const Plan& plan, Results& res) {
-    for (int readers : {1, 63}) {
+    for (int readers : kFanReaders) {
+        const std::string id = fmt::format("fan{}", readers);
+        if (!wanted(id)) continue;
         progress(fmt::format("fan-out: {} readers", readers));
         Stats s = fanout(readers, plan.fan_warm, plan.fan_bursts);
         if (!s.ok) res.failures.push_back(fmt::format("fan-out {} readers: {}", readers, s.error));
-        res.fan.emplace_back(readers, s);
+        res.fan.push_back({id, readers, s});
     }
 }
 
@@ -267,11 +358,32 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     bool no_progress = false;
     app.add_flag("--no-progress", no_progress, "do not print progress lines on stderr");
+    std::vector<std::string> only;
+    app.add_option("--only", only,
+                   "run only these rows (comma-separated ids, e.g. spin64,block64,tput64,tput1k; a row's floor "
+                   "always runs with it); --list-rows prints the ids")
+        ->delimiter(',');
+    bool list_rows = false;
+    app.add_flag("--list-rows", list_rows, "print every row id, one a line, and exit");
     bool require_iceoryx = false;
     app.add_flag("--require-iceoryx", require_iceoryx,
                  "exit non-zero unless the iceoryx row ran and succeeded (the test suite's smoke run sets it when "
                  "zfd-bench was built with iceoryx)");
     CLI11_PARSE(app, argc, argv);
+    const std::vector<std::string> ids = all_row_ids();
+    if (list_rows) {
+        for (const auto& id : ids) std::printf("%s\n", id.c_str());
+        return 0;
+    }
+    for (const auto& id : only) {
+        if (std::find(ids.begin(), ids.end(), id) == ids.end()) {
+            std::fprintf(stderr, "zfd-bench: --only: no row '%s' (zfd-bench --list-rows prints the ids)\n",
+                         id.c_str());
+            return 2;
+        }
+        g_only.insert(id);
+    }
+    g.only = only;
 
     g.orchestrator = getpid();
     std::atexit(stop_roudi);

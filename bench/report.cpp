@@ -7,11 +7,22 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <dlfcn.h>
+
 #include <cstdio>
 
 namespace zfd_bench {
 
 namespace {
+
+// The file the dynamic loader opened for libzerodds_flatdata (as it named it:
+// an LD_LIBRARY_PATH entry shows here), so a comparison of two builds can
+// check which one ran.
+std::string library_path() {
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<void*>(&zfd_version_string), &info) != 0 && info.dli_fname) return info.dli_fname;
+    return "";
+}
 
 struct Target {
     std::string what;
@@ -28,23 +39,23 @@ const Throughput* ring_floor(const std::vector<TputRow>& rows, size_t payload) {
     return nullptr;
 }
 
-}  // namespace
+// What the report derives from the rows.
+struct Derived {
+    std::vector<Target> targets;  // DESIGN §5
+    std::string iceoryx;          // the iceoryx comparison line(s)
+    double iox_ratio = NAN;       // library spin 64 B p50 / iceoryx spin 64 B p50
+};
 
-int report(const Results& res) {
+Derived derive(const Results& res) {
+    Derived d;
     const auto& lat = res.lat;
     const auto& tput = res.tput;
     const auto& fan = res.fan;
-    const auto& failures = res.failures;
     const auto& iox_row = res.iox_row;
     const std::string& iox_status = res.iox_status;
     const bool iox_available = res.iox_built;
     const bool iox_private_roudi = res.iox_private_roudi;
-    const bool q = g.quick;
-    const int rounds = res.rounds;
-    const double run_secs = res.seconds;
-    const double tcost = res.timer_cost_ns;
 
-    // --- targets (DESIGN §5)
     auto find_row = [&](const std::string& group, size_t payload, bool touch, uint32_t slots) -> const LatRow* {
         for (const auto& r : lat)
             if (r.group == group && !r.floor.empty() && r.payload == payload && r.touch_all == touch &&
@@ -63,7 +74,12 @@ int report(const Results& res) {
                 return &r.t;
         return nullptr;
     };
-    std::vector<Target> targets;
+    auto find_fan = [&](const std::string& id) -> const Stats* {
+        for (const auto& r : fan)
+            if (r.id == id && r.st.ok) return &r.st;
+        return nullptr;
+    };
+    std::vector<Target>& targets = d.targets;
     {
         const LatRow* r = find_row("spin", 64, false, kLatSlots);
         Target t{"spin 64 B p50 / cache-line floor p50", "-", "<= 1.5x", std::nullopt};
@@ -135,8 +151,10 @@ int report(const Results& res) {
     }
     {
         Target t{"fan-out publish p50: 63 readers / 1 reader", "-", "<= 1.3x", std::nullopt};
-        if (fan.size() == 2 && fan[0].second.ok && fan[1].second.ok) {
-            t.value = ratio(fan[1].second.p50, fan[0].second.p50);
+        const Stats* one = find_fan("fan1");
+        const Stats* many = find_fan("fan63");
+        if (one && many) {
+            t.value = ratio(many->p50, one->p50);
             t.measured = fmt::format("{:.2f}x", t.value);
             t.met = t.value <= 1.3;
         }
@@ -154,9 +172,8 @@ int report(const Results& res) {
         targets.push_back(t);
     }
 
-    // --- iceoryx comparison line
-    std::string iceoryx;
-    double iox_ratio = NAN;
+    std::string& iceoryx = d.iceoryx;
+    double& iox_ratio = d.iox_ratio;
     if (!iox_available) {
         iceoryx = "iceoryx: not compared (zfd-bench built without iceoryx's C binding; -Diceoryx, "
                   "Debian libiceoryx-binding-c-dev)";
@@ -183,159 +200,192 @@ int report(const Results& res) {
             iox_private_roudi ? "private iox-roudi (built-in config) started and stopped by this run"
                               : "an iox-roudi that was already running",
             kIoxQueueCapacity);
+    return d;
+}
 
-    const std::string pin_desc =
-        g.pinned ? fmt::format("pinned to cpus {} and {}{}", g.cpu_a, g.cpu_b,
-                               g.smt_siblings ? (*g.smt_siblings ? " (SMT siblings)" : " (not SMT siblings)") : "")
-                 : "only 1 cpu available: running UNPINNED (spin loops yield)";
+void print_json(const Results& res, const Derived& d) {
+    const auto& lat = res.lat;
+    const auto& tput = res.tput;
+    const auto& fan = res.fan;
+    const auto& failures = res.failures;
+    const auto& iox_row = res.iox_row;
+    const std::string& iox_status = res.iox_status;
+    const bool iox_available = res.iox_built;
+    const bool iox_private_roudi = res.iox_private_roudi;
+    const bool q = g.quick;
+    const int rounds = res.rounds;
+    const double run_secs = res.seconds;
+    const double tcost = res.timer_cost_ns;
+    const auto& targets = d.targets;
+    const std::string& iceoryx = d.iceoryx;
+    const double iox_ratio = d.iox_ratio;
+
     const std::string clocksrc = read_first_line("/sys/devices/system/clocksource/clocksource0/current_clocksource");
-
-    if (g.json) {
-        using nlohmann::json;
-        auto stats_json = [](const Stats& s) {
-            json j;
-            j["ok"] = s.ok;
-            if (!s.ok) {
-                j["error"] = s.error;
-                return j;
-            }
-            j["n"] = s.n;
-            j["p50_ns"] = s.p50;
-            j["p99_ns"] = s.p99;
-            j["p999_ns"] = s.p999;
-            j["max_ns"] = s.max;
-            j["mean_ns"] = s.mean;
+    using nlohmann::json;
+    auto stats_json = [](const Stats& s) {
+        json j;
+        j["ok"] = s.ok;
+        if (!s.ok) {
+            j["error"] = s.error;
             return j;
-        };
-        json out;
-        out["tool"] = "zfd-bench";
-        out["library_version"] = zfd_version_string();
-        out["run"] = q ? "quick" : "full";
-        out["touch_all"] = g.touch_all;
-        out["cpu_model"] = cpu_model();
-        out["cpus_available"] = g.cpus_available;
-        out["pinned"] = g.pinned;
-        out["cpu_a"] = g.cpu_a;
-        out["cpu_b"] = g.cpu_b;
-        out["smt_siblings"] = g.smt_siblings ? json(*g.smt_siblings) : json(nullptr);
-        out["clocksource"] = clocksrc;
-        out["timer_cost_ns"] = tcost;
-        out["timestamps"] = g.use_tsc ? "tsc" : "clock_monotonic";
-        out["tsc_ghz"] = g.use_tsc ? json(1.0 / g.ns_per_tick) : json(nullptr);
-        out["seconds"] = run_secs;
-        out["latency_method"] = fmt::format(
-            "one-way = round trip / 2; two processes; one timestamp per round trip; warm-up dropped; each block "
-            "(floor + rows) interleaved round-robin in {} rounds with fresh processes, samples pooled; ratios to "
-            "the block's floor; blocking rows run with ZFD_SPIN_NS=0 in both processes",
-            rounds);
-        out["rounds"] = rounds;
-        json jl = json::array();
-        for (const auto& r : lat) {
-            json j = stats_json(r.st);
-            j["group"] = r.group;
-            j["label"] = r.label;
-            if (r.payload) j["payload"] = r.payload;
-            if (r.slots) j["slots"] = r.slots;
-            j["touch_all"] = r.touch_all;
-            if (!r.floor.empty() && r.st.ok) {
-                const Stats& f = r.pair;
-                j["floor"] = r.floor;
-                j["floor_p50_ns"] = f.ok ? json(f.p50) : json(nullptr);
-                if (f.ok)
-                    j["ratio_to_floor"] = {{"p50", ratio(r.st.p50, f.p50)},
-                                           {"p99", ratio(r.st.p99, f.p99)},
-                                           {"p999", ratio(r.st.p999, f.p999)},
-                                           {"max", ratio(r.st.max, f.max)}};
-            }
-            jl.push_back(j);
         }
-        out["latency"] = jl;
-        json jt = json::array(), jr = json::array();
-        for (const auto& r : tput) {
-            json j;
-            if (r.ring_floor) {
-                j["label"] = r.label;
-                j["readers"] = r.readers;
-                j["payload"] = r.payload;
-                j["records"] = kTputSlots;
-                j["ok"] = r.t.ok;
-                if (!r.t.error.empty()) j["error"] = r.t.error;
-                j["samples"] = r.t.samples;
-                j["seconds"] = r.t.seconds;
-                j["samples_per_s"] = r.t.per_s;
-                j["gb_per_s_per_reader"] = r.t.gbps_per_reader;
-                jr.push_back(j);
-                continue;
-            }
+        j["n"] = s.n;
+        j["p50_ns"] = s.p50;
+        j["p99_ns"] = s.p99;
+        j["p999_ns"] = s.p999;
+        j["max_ns"] = s.max;
+        j["mean_ns"] = s.mean;
+        return j;
+    };
+    json out;
+    out["tool"] = "zfd-bench";
+    out["library_version"] = zfd_version_string();
+    out["library_path"] = library_path();
+    out["only"] = g.only.empty() ? json(nullptr) : json(g.only);
+    out["run"] = q ? "quick" : "full";
+    out["touch_all"] = g.touch_all;
+    out["cpu_model"] = cpu_model();
+    out["cpus_available"] = g.cpus_available;
+    out["pinned"] = g.pinned;
+    out["cpu_a"] = g.cpu_a;
+    out["cpu_b"] = g.cpu_b;
+    out["smt_siblings"] = g.smt_siblings ? json(*g.smt_siblings) : json(nullptr);
+    out["clocksource"] = clocksrc;
+    out["timer_cost_ns"] = tcost;
+    out["timestamps"] = g.use_tsc ? "tsc" : "clock_monotonic";
+    out["tsc_ghz"] = g.use_tsc ? json(1.0 / g.ns_per_tick) : json(nullptr);
+    out["seconds"] = run_secs;
+    out["latency_method"] = fmt::format(
+        "one-way = round trip / 2; two processes; one timestamp per round trip; warm-up dropped; each block "
+        "(floor + rows) interleaved round-robin in {} rounds with fresh processes, samples pooled; ratios to "
+        "the block's floor; blocking rows run with ZFD_SPIN_NS=0 in both processes",
+        rounds);
+    out["rounds"] = rounds;
+    json jl = json::array();
+    for (const auto& r : lat) {
+        json j = stats_json(r.st);
+        j["id"] = r.id;
+        j["group"] = r.group;
+        j["label"] = r.label;
+        if (r.payload) j["payload"] = r.payload;
+        if (r.slots) j["slots"] = r.slots;
+        j["touch_all"] = r.touch_all;
+        if (!r.floor.empty() && r.st.ok) {
+            const Stats& f = r.pair;
+            j["floor"] = r.floor;
+            j["floor_p50_ns"] = f.ok ? json(f.p50) : json(nullptr);
+            if (f.ok)
+                j["ratio_to_floor"] = {{"p50", ratio(r.st.p50, f.p50)},
+                                       {"p99", ratio(r.st.p99, f.p99)},
+                                       {"p999", ratio(r.st.p999, f.p999)},
+                                       {"max", ratio(r.st.max, f.max)}};
+        }
+        jl.push_back(j);
+    }
+    out["latency"] = jl;
+    json jt = json::array(), jr = json::array();
+    for (const auto& r : tput) {
+        json j;
+        j["id"] = r.id;
+        if (r.ring_floor) {
             j["label"] = r.label;
             j["readers"] = r.readers;
             j["payload"] = r.payload;
-            j["in_process"] = r.in_process;
-            j["touch_all"] = r.touch_all;
-            j["slots"] = kTputSlots;
+            j["records"] = kTputSlots;
             j["ok"] = r.t.ok;
             if (!r.t.error.empty()) j["error"] = r.t.error;
             j["samples"] = r.t.samples;
             j["seconds"] = r.t.seconds;
             j["samples_per_s"] = r.t.per_s;
             j["gb_per_s_per_reader"] = r.t.gbps_per_reader;
-            j["writer_parks"] = r.t.writer_parks;
-            j["reader_parks"] = r.t.reader_parks;
-            const Throughput* ring = ring_floor(tput, r.payload);
-            j["ring_floor_samples_per_s"] = ring ? json(ring->per_s) : json(nullptr);
-            j["ratio_to_ring_floor"] = ring && r.t.ok ? json(ratio(r.t.per_s, ring->per_s)) : json(nullptr);
-            jt.push_back(j);
+            jr.push_back(j);
+            continue;
         }
-        out["throughput"] = jt;
-        out["throughput_floor"] = {
-            {"definition",
-             fmt::format("single-producer/single-consumer ring of {} fixed-size records in a shared mapping, one "
-                         "writer and one reader process pinned as the throughput rows; head and tail on separate "
-                         "cache lines, each side caches the other's index; the first 8 bytes of each record "
-                         "written and checked; both sides spin (pause), never park",
-                         kTputSlots)},
-            {"rows", jr}};
-        json jf = json::array();
-        for (const auto& [n, s] : fan) {
-            json j = stats_json(s);
-            j["readers"] = n;
-            jf.push_back(j);
-        }
-        out["fanout"] = {{"definition",
-                          fmt::format("ns per zfd_publish = wall time of {} back-to-back zfd_publish calls ({} B "
-                                      "copied in, all ZFD_OK) / {}; {} slots; writer waits for a full drain "
-                                      "before each burst; readers drained concurrently by one process",
-                                      kFanBurst, kFanPayload, kFanBurst, kFanSlots)},
-                         {"rows", jf}};
-        json jg = json::array();
-        for (const auto& t : targets) {
-            json j;
-            j["target"] = t.what;
-            j["limit"] = t.limit;
-            j["measured"] = t.measured;
-            j["value"] = std::isnan(t.value) ? json(nullptr) : json(t.value);
-            j["met"] = t.met ? json(*t.met) : json(nullptr);
-            jg.push_back(j);
-        }
-        out["targets"] = jg;
-        out["iceoryx"] = iceoryx;
-        {
-            json ji;
-            ji["built"] = iox_available;
-            ji["measured"] = iox_row && iox_row->st.ok;
-            ji["private_roudi"] = iox_private_roudi;
-            if (!iox_status.empty()) ji["reason"] = iox_status;
-            if (iox_row) ji["spin_64b"] = stats_json(iox_row->st);
-            ji["ratio_lib_p50_over_iceoryx_p50"] = std::isnan(iox_ratio) ? json(nullptr) : json(iox_ratio);
-            out["iceoryx_comparison"] = ji;
-        }
-        out["failures"] = failures;
-        out["warnings"] = g_warnings;
-        std::printf("%s\n", out.dump(2).c_str());
-        return failures.empty() ? 0 : 1;
+        j["label"] = r.label;
+        j["readers"] = r.readers;
+        j["payload"] = r.payload;
+        j["in_process"] = r.in_process;
+        j["touch_all"] = r.touch_all;
+        j["slots"] = kTputSlots;
+        j["ok"] = r.t.ok;
+        if (!r.t.error.empty()) j["error"] = r.t.error;
+        j["samples"] = r.t.samples;
+        j["seconds"] = r.t.seconds;
+        j["samples_per_s"] = r.t.per_s;
+        j["gb_per_s_per_reader"] = r.t.gbps_per_reader;
+        j["writer_parks"] = r.t.writer_parks;
+        j["reader_parks"] = r.t.reader_parks;
+        const Throughput* ring = ring_floor(tput, r.payload);
+        j["ring_floor_samples_per_s"] = ring ? json(ring->per_s) : json(nullptr);
+        j["ratio_to_ring_floor"] = ring && r.t.ok ? json(ratio(r.t.per_s, ring->per_s)) : json(nullptr);
+        jt.push_back(j);
     }
+    out["throughput"] = jt;
+    out["throughput_floor"] = {
+        {"definition",
+         fmt::format("single-producer/single-consumer ring of {} fixed-size records in a shared mapping, one "
+                     "writer and one reader process pinned as the throughput rows; head and tail on separate "
+                     "cache lines, each side caches the other's index; the first 8 bytes of each record "
+                     "written and checked; both sides spin (pause), never park",
+                     kTputSlots)},
+        {"rows", jr}};
+    json jf = json::array();
+    for (const auto& r : fan) {
+        json j = stats_json(r.st);
+        j["id"] = r.id;
+        j["readers"] = r.readers;
+        jf.push_back(j);
+    }
+    out["fanout"] = {{"definition",
+                      fmt::format("ns per zfd_publish = wall time of {} back-to-back zfd_publish calls ({} B "
+                                  "copied in, all ZFD_OK) / {}; {} slots; writer waits for a full drain "
+                                  "before each burst; readers drained concurrently by one process",
+                                  kFanBurst, kFanPayload, kFanBurst, kFanSlots)},
+                     {"rows", jf}};
+    json jg = json::array();
+    for (const auto& t : targets) {
+        json j;
+        j["target"] = t.what;
+        j["limit"] = t.limit;
+        j["measured"] = t.measured;
+        j["value"] = std::isnan(t.value) ? json(nullptr) : json(t.value);
+        j["met"] = t.met ? json(*t.met) : json(nullptr);
+        jg.push_back(j);
+    }
+    out["targets"] = jg;
+    out["iceoryx"] = iceoryx;
+    {
+        json ji;
+        ji["built"] = iox_available;
+        ji["measured"] = iox_row && iox_row->st.ok;
+        ji["private_roudi"] = iox_private_roudi;
+        if (!iox_status.empty()) ji["reason"] = iox_status;
+        if (iox_row) ji["spin_64b"] = stats_json(iox_row->st);
+        ji["ratio_lib_p50_over_iceoryx_p50"] = std::isnan(iox_ratio) ? json(nullptr) : json(iox_ratio);
+        out["iceoryx_comparison"] = ji;
+    }
+    out["failures"] = failures;
+    out["warnings"] = g_warnings;
+    std::printf("%s\n", out.dump(2).c_str());
+}
 
-    // ---- text table
+void print_table(const Results& res, const Derived& d) {
+    const auto& lat = res.lat;
+    const auto& tput = res.tput;
+    const auto& fan = res.fan;
+    const auto& failures = res.failures;
+    const bool q = g.quick;
+    const int rounds = res.rounds;
+    const double run_secs = res.seconds;
+    const double tcost = res.timer_cost_ns;
+    const auto& targets = d.targets;
+    const std::string& iceoryx = d.iceoryx;
+
+    const std::string pin_desc =
+        g.pinned ? fmt::format("pinned to cpus {} and {}{}", g.cpu_a, g.cpu_b,
+                               g.smt_siblings ? (*g.smt_siblings ? " (SMT siblings)" : " (not SMT siblings)") : "")
+                 : "only 1 cpu available: running UNPINNED (spin loops yield)";
+    const std::string clocksrc = read_first_line("/sys/devices/system/clocksource/clocksource0/current_clocksource");
     std::string o;
     o += fmt::format("zfd-bench: zerodds-flatdata {} ({} run{}), {:.0f} s\n", zfd_version_string(),
                      q ? "quick" : "full", g.touch_all ? ", --touch-all" : "", run_secs);
@@ -375,45 +425,49 @@ int report(const Results& res) {
         }
         o += "\n";
     }
-    o += fmt::format("\n{:<46} {:>10} {:>7} {:>11} {:>10} {:>15} {:>7}\n",
-                     fmt::format("THROUGHPUT ({} slots, reserve+commit / take+release)", kTputSlots), "samples",
-                     "s", "samples/s", "GB/s/rdr", "parks w/r", "x ring");
-    for (const auto& r : tput) {
-        if (!r.t.ok && r.t.samples == 0) {
-            o += fmt::format("{:<46} FAILED: {}\n", r.label, r.t.error);
-            continue;
+    if (!tput.empty()) {
+        o += fmt::format("\n{:<46} {:>10} {:>7} {:>11} {:>10} {:>15} {:>7}\n",
+                         fmt::format("THROUGHPUT ({} slots, reserve+commit / take+release)", kTputSlots), "samples",
+                         "s", "samples/s", "GB/s/rdr", "parks w/r", "x ring");
+        for (const auto& r : tput) {
+            if (!r.t.ok && r.t.samples == 0) {
+                o += fmt::format("{:<46} FAILED: {}\n", r.label, r.t.error);
+                continue;
+            }
+            const Throughput* ring = r.ring_floor ? nullptr : ring_floor(tput, r.payload);
+            o += fmt::format("{:<46} {:>10} {:>7.2f} {:>9.2f} M {:>10.3f} {:>15} {:>7}{}\n", r.label, r.t.samples,
+                             r.t.seconds, r.t.per_s / 1e6, r.t.gbps_per_reader,
+                             r.ring_floor ? "-" : fmt::format("{}/{}", r.t.writer_parks, r.t.reader_parks),
+                             ring ? fmt::format("{:.2f}", ratio(r.t.per_s, ring->per_s)) : "",
+                             r.t.ok ? "" : "  FAILED: " + r.t.error);
         }
-        const Throughput* ring = r.ring_floor ? nullptr : ring_floor(tput, r.payload);
-        o += fmt::format("{:<46} {:>10} {:>7.2f} {:>9.2f} M {:>10.3f} {:>15} {:>7}{}\n", r.label, r.t.samples,
-                         r.t.seconds, r.t.per_s / 1e6, r.t.gbps_per_reader,
-                         r.ring_floor ? "-" : fmt::format("{}/{}", r.t.writer_parks, r.t.reader_parks),
-                         ring ? fmt::format("{:.2f}", ratio(r.t.per_s, ring->per_s)) : "",
-                         r.t.ok ? "" : "  FAILED: " + r.t.error);
+        o += fmt::format(
+            "  (8 B written/read per sample unless 'all bytes'; samples/s = samples each reader got / (last reader "
+            "done - writer start);\n   readers pinned to the cpu the writer does not use, so 4 readers share one "
+            "cpu; idle sides spin 20 us, then park;\n   parks w/r = zfd_reserve_wait calls by the writer / "
+            "zfd_reader_wait calls by all readers;\n   floor: SPSC ring = {} records of the row's size in a shared "
+            "mapping, one writer and one reader process,\n   head and tail on separate cache lines, cached opposite "
+            "index, first 8 B written/checked, both sides spin (pause);\n   x ring = samples/s / that of the SPSC "
+            "ring floor of the same size)\n",
+            kTputSlots);
     }
-    o += fmt::format(
-        "  (8 B written/read per sample unless 'all bytes'; samples/s = samples each reader got / (last reader "
-        "done - writer start);\n   readers pinned to the cpu the writer does not use, so 4 readers share one cpu; "
-        "idle sides spin 20 us, then park;\n   parks w/r = zfd_reserve_wait calls by the writer / "
-        "zfd_reader_wait calls by all readers;\n   floor: SPSC ring = {} records of the row's size in a shared "
-        "mapping, one writer and one reader process,\n   head and tail on separate cache lines, cached opposite "
-        "index, first 8 B written/checked, both sides spin (pause);\n   x ring = samples/s / that of the SPSC ring floor "
-        "of the same size)\n",
-        kTputSlots);
-    o += fmt::format("\n{:<36} {:>7} {:>8} {:>8} {:>8} {:>9}   {:>8}\n", "FAN-OUT: ns per zfd_publish", "bursts",
-                     "p50", "p99", "p99.9", "max", "mean");
-    for (const auto& [n, s] : fan) {
-        std::string name = fmt::format("{} reader{} attached", n, n > 1 ? "s" : "");
-        if (!s.ok) {
-            o += fmt::format("{:<36} FAILED: {}\n", name, s.error);
-            continue;
+    if (!fan.empty()) {
+        o += fmt::format("\n{:<36} {:>7} {:>8} {:>8} {:>8} {:>9}   {:>8}\n", "FAN-OUT: ns per zfd_publish", "bursts",
+                         "p50", "p99", "p99.9", "max", "mean");
+        for (const auto& [id, n, s] : fan) {
+            std::string name = fmt::format("{} reader{} attached", n, n > 1 ? "s" : "");
+            if (!s.ok) {
+                o += fmt::format("{:<36} FAILED: {}\n", name, s.error);
+                continue;
+            }
+            o += fmt::format("{:<36} {:>7} {:>8} {:>8} {:>8} {:>9}   {:>8}\n", name, s.n, ns_str(s.p50), ns_str(s.p99),
+                             ns_str(s.p999), ns_str(s.max), ns_str(s.mean));
         }
-        o += fmt::format("{:<36} {:>7} {:>8} {:>8} {:>8} {:>9}   {:>8}\n", name, s.n, ns_str(s.p50), ns_str(s.p99),
-                         ns_str(s.p999), ns_str(s.max), ns_str(s.mean));
+        o += fmt::format("  (one sample = wall time of {} back-to-back zfd_publish calls of {} B, all ZFD_OK, / {}; "
+                         "{} slots;\n   the writer waits for a full drain before each burst; one process drains all "
+                         "readers concurrently on the other cpu)\n",
+                         kFanBurst, kFanPayload, kFanBurst, kFanSlots);
     }
-    o += fmt::format("  (one sample = wall time of {} back-to-back zfd_publish calls of {} B, all ZFD_OK, / {}; "
-                     "{} slots;\n   the writer waits for a full drain before each burst; one process drains all "
-                     "readers concurrently on the other cpu)\n",
-                     kFanBurst, kFanPayload, kFanBurst, kFanSlots);
     o += fmt::format("\n{:<46} {:>12} {:>14}  {}\n", "TARGETS (DESIGN §5)", "measured", "target", "verdict");
     for (const auto& t : targets)
         o += fmt::format("{:<46} {:>12} {:>14}  {}\n", t.what, t.measured, t.limit,
@@ -423,7 +477,17 @@ int report(const Results& res) {
     for (const auto& w : g_warnings) o += fmt::format("warning: {}\n", w);
     for (const auto& f : failures) o += fmt::format("FAILURE: {}\n", f);
     std::fputs(o.c_str(), stdout);
-    return failures.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+int report(const Results& res) {
+    const Derived d = derive(res);
+    if (g.json)
+        print_json(res, d);
+    else
+        print_table(res, d);
+    return res.failures.empty() ? 0 : 1;
 }
 
 }  // namespace zfd_bench

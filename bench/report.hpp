@@ -21,6 +21,7 @@ struct LatRow {
     bool touch_all = false;
     Stats st;
     Stats pair;  // the floor measured in the same block (ratios refer to it)
+    std::string id;  // row id (--only, --list-rows, JSON)
 };
 
 struct TputRow {
@@ -31,6 +32,13 @@ struct TputRow {
     bool touch_all;
     Throughput t;
     bool ring_floor = false;  // the SPSC ring floor of its payload size, not the library
+    std::string id;
+};
+
+struct FanRow {
+    std::string id;
+    int readers;  // attached, drained concurrently
+    Stats st;     // ns per zfd_publish
 };
 
 struct Results {
@@ -39,7 +47,7 @@ struct Results {
     double timer_cost_ns = 0;
     std::vector<LatRow> lat;
     std::vector<TputRow> tput;
-    std::vector<std::pair<int, Stats>> fan;  // readers attached, ns per zfd_publish
+    std::vector<FanRow> fan;
     std::vector<std::string> failures;
     // iceoryx
     bool iox_built = false;
