@@ -2,16 +2,21 @@
 //
 // Samples: ns per zfd_publish = wall time of kFanBurst back-to-back
 // zfd_publish calls (64 B copied in, each returning ZFD_OK) / kFanBurst.
-// Before each burst the writer (role 0, cpu A) waits until every reader
-// drained everything, so the ring never fills; one drain process (role 1,
-// cpu B) holds all the readers and drains them concurrently.
+// Before each burst the writer (role 0, cpu A) waits until every live reader
+// drained everything, so the ring never fills for them; one drain process
+// (role 1, cpu B) holds all the readers and drains the live ones
+// concurrently. Stalled readers (FanoutSpec::stalled) are attached in the
+// same process and never take: under the default policy they keep every
+// slot, so only a segment policy that lets the writer pass them
+// (FanoutSpec::segment_flags) gets such a row past slot_count samples.
 #include "harness.hpp"
 #include "measure.hpp"
 #include "zfd_ops.hpp"
 
 namespace zfd_bench {
 
-Stats fanout(int readers, uint64_t warm, uint64_t bursts) {
+Stats fanout(const FanoutSpec& spec, uint64_t warm, uint64_t bursts) {
+    const int readers = spec.readers;
     PinnedRun run;
     Ctl* ctl = run.ctl();
     const uint64_t total = warm + bursts;
@@ -19,7 +24,7 @@ Stats fanout(int readers, uint64_t warm, uint64_t bursts) {
     const std::string name = run.segment_name();
     auto writer = [=](Peer& p) -> int {
         SegPtr seg;
-        if (create_segment(p, name, seg_options(kFanSlots, kFanPayload), &seg)) return 1;
+        if (create_segment(p, name, seg_options(kFanSlots, kFanPayload, spec.segment_flags), &seg)) return 1;
         ctl->created.store(1, std::memory_order_release);
         if (!p.await(ctl->attached, 1)) return p.fail("drain process never attached");
         alignas(64) unsigned char buf[kFanPayload] = {};
@@ -38,6 +43,10 @@ Stats fanout(int readers, uint64_t warm, uint64_t bursts) {
                 uint64_t v = seq + j;
                 std::memcpy(buf, &v, 8);
                 int32_t rc = zfd_publish(seg.get(), buf, kFanPayload, nullptr);
+                if (rc == ZFD_E_NO_FREE_SLOT && spec.stalled > 0)
+                    return p.fail("zfd_publish: %s (sample %lu): the stalled reader keeps every slot under this "
+                                  "segment's policy (flags 0x%x)",
+                                  zfd_status_str(rc), (unsigned long)v, spec.segment_flags);
                 if (rc != ZFD_OK) return p.fail("zfd_publish: %s (sample %lu)", zfd_status_str(rc), (unsigned long)v);
             }
             dur[b] = now_ns() - t0;
@@ -53,8 +62,10 @@ Stats fanout(int readers, uint64_t warm, uint64_t bursts) {
         if (!p.await(ctl->created, 1)) return p.fail("writer never created the segment");
         SegPtr seg;
         if (open_segment(p, name, &seg)) return 1;
-        std::vector<RdPtr> rds(static_cast<size_t>(readers));
+        std::vector<RdPtr> rds(static_cast<size_t>(readers)), stalled(static_cast<size_t>(spec.stalled));
         for (auto& rd : rds)
+            if (open_reader(p, seg.get(), &rd)) return 1;
+        for (auto& rd : stalled)
             if (open_reader(p, seg.get(), &rd)) return 1;
         std::vector<uint64_t> cnt(rds.size(), 0);
         ctl->attached.store(1, std::memory_order_release);

@@ -176,6 +176,9 @@ RunResult PinnedRun::run(const std::vector<Role>& roles) {
                         }
                 res = {false, fmt::format("child {} failed ({}): {}", i, why, msg)};
                 kill_all();
+                // which child died first is a race; what the others recorded may be the cause
+                for (size_t k = 0; k < roles.size(); ++k)
+                    if (k != i && ctl_->err[k][0]) res.error += fmt::format("; child {}: {}", k, ctl_->err[k]);
                 return finish(res);
             }
         }

@@ -128,7 +128,20 @@ std::string tput_id(size_t payload, int readers, bool touch) {
 }
 std::string ring_id(size_t payload) { return "ring" + size_id(payload); }
 
-const int kFanReaders[] = {1, 63};
+// The fan-out rows: ns per zfd_publish with these readers attached.
+struct FanPlan {
+    const char* id;
+    const char* label;
+    FanoutSpec spec;
+};
+const FanPlan kFanRows[] = {
+    {"fan1", "1 reader attached", {1, 0, 0}},
+    {"fan63", "63 readers attached", {63, 0, 0}},
+    // The overwrite-oldest policy (DESIGN §8) adds "publish cost with a stalled
+    // reader vs none" as one more row, e.g.
+    //   {"fan1-stalled", "1 reader + 1 stalled, overwrite-oldest", {1, 1, ZFD_SEGMENT_OVERWRITE_OLDEST}},
+    // and a Target in report.cpp (derive) comparing its p50 with fan1's.
+};
 
 // Every row id, in table order.
 std::vector<std::string> all_row_ids() {
@@ -146,7 +159,7 @@ std::vector<std::string> all_row_ids() {
         ids.push_back(tput_id(p, 1, true));
     }
     ids.push_back("tput1k-thread");
-    for (int readers : kFanReaders) ids.push_back(fmt::format("fan{}", readers));
+    for (const auto& f : kFanRows) ids.push_back(f.id);
     return ids;
 }
 
@@ -328,13 +341,12 @@ void run_throughput(const Plan& plan, Results& res) {
 }
 
 void run_fanout(const Plan& plan, Results& res) {
-    for (int readers : kFanReaders) {
-        const std::string id = fmt::format("fan{}", readers);
-        if (!wanted(id)) continue;
-        progress(fmt::format("fan-out: {} readers", readers));
-        Stats s = fanout(readers, plan.fan_warm, plan.fan_bursts);
-        if (!s.ok) res.failures.push_back(fmt::format("fan-out {} readers: {}", readers, s.error));
-        res.fan.push_back({id, readers, s});
+    for (const auto& f : kFanRows) {
+        if (!wanted(f.id)) continue;
+        progress(fmt::format("fan-out: {}", f.label));
+        Stats s = fanout(f.spec, plan.fan_warm, plan.fan_bursts);
+        if (!s.ok) res.failures.push_back(fmt::format("fan-out {}: {}", f.label, s.error));
+        res.fan.push_back({f.id, f.label, f.spec, s});
     }
 }
 

@@ -48,7 +48,12 @@ constexpr uint32_t kFanSlots = 256;
 constexpr uint32_t kFanBurst = 64;
 constexpr size_t kFanPayload = 64;
 
-Stats fanout(int readers, uint64_t warm, uint64_t bursts);
+struct FanoutSpec {
+    int readers = 1;             // attached, drained concurrently
+    int stalled = 0;             // attached too, never take (a reader that stopped reading)
+    uint32_t segment_flags = 0;  // zfd_segment_options.flags of the segment (a delivery policy)
+};
+Stats fanout(const FanoutSpec& spec, uint64_t warm, uint64_t bursts);
 
 // ---- iceoryx.cpp: the spin 64 B ping-pong over iceoryx's C binding ---------
 

@@ -333,7 +333,10 @@ void print_json(const Results& res, const Derived& d) {
     for (const auto& r : fan) {
         json j = stats_json(r.st);
         j["id"] = r.id;
-        j["readers"] = r.readers;
+        j["label"] = r.label;
+        j["readers"] = r.spec.readers;
+        j["stalled_readers"] = r.spec.stalled;
+        j["segment_flags"] = r.spec.segment_flags;
         jf.push_back(j);
     }
     out["fanout"] = {{"definition",
@@ -454,8 +457,9 @@ void print_table(const Results& res, const Derived& d) {
     if (!fan.empty()) {
         o += fmt::format("\n{:<36} {:>7} {:>8} {:>8} {:>8} {:>9}   {:>8}\n", "FAN-OUT: ns per zfd_publish", "bursts",
                          "p50", "p99", "p99.9", "max", "mean");
-        for (const auto& [id, n, s] : fan) {
-            std::string name = fmt::format("{} reader{} attached", n, n > 1 ? "s" : "");
+        for (const auto& r : fan) {
+            const std::string& name = r.label;
+            const Stats& s = r.st;
             if (!s.ok) {
                 o += fmt::format("{:<36} FAILED: {}\n", name, s.error);
                 continue;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "common.hpp"
+#include "measure.hpp"
 
 #include <optional>
 #include <string>
@@ -37,8 +38,9 @@ struct TputRow {
 
 struct FanRow {
     std::string id;
-    int readers;  // attached, drained concurrently
-    Stats st;     // ns per zfd_publish
+    std::string label;
+    FanoutSpec spec;  // readers attached (live, stalled), segment flags
+    Stats st;         // ns per zfd_publish
 };
 
 struct Results {
