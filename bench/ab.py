@@ -26,7 +26,8 @@ Examples:
   bench/ab.py --a-rev main --b build-new/capi --rows spin64,tput64 --quick
 
 Every run is checked to have loaded the library it was given (zfd-bench's JSON
-names the file the loader opened). Rows: `zfd-bench --list-rows`.
+names the file the loader opened). Rows: `zfd-bench --list-rows`. Exit status
+1 if a row was measured on both sides in no round.
 """
 import argparse
 import json
@@ -176,8 +177,9 @@ def fmt_ratio(v):
     return "-" if v is None else "%.2f" % v
 
 
-def table(rounds_a, rounds_b, order):
-    """Lines of the result table. rounds_x: list (per round) of figures() dicts."""
+def table(rounds_a, rounds_b, order, missing):
+    """Lines of the result table. rounds_x: list (per round) of figures() dicts.
+    Rows no round measured on both sides are added to `missing`."""
     head = "%-14s %-10s %10s %7s %10s %7s %7s %13s %3s" % (
         "row", "figure", "A median", "A x", "B median", "B x", "B/A", "B/A min..max", "n")
     lines = [head, "-" * len(head)]
@@ -194,6 +196,8 @@ def table(rounds_a, rounds_b, order):
             pairs = [b[rid][key] / a[rid][key] for a, b in zip(rounds_a, rounds_b)
                      if rid in a and rid in b and key in a[rid] and key in b[rid] and a[rid][key] > 0]
             spread = "%.2f..%.2f" % (min(pairs), max(pairs)) if pairs else "-"
+            if not pairs and rid not in missing:
+                missing.append(rid)
             lines.append("%-14s %-10s %10s %7s %10s %7s %7s %13s %3d" % (
                 rid, fig, fmt_value(med(a_val), fig), fmt_ratio(med(a_x)), fmt_value(med(b_val), fig),
                 fmt_ratio(med(b_x)), fmt_ratio(med(pairs)), spread, len(pairs)))
@@ -273,7 +277,13 @@ def main():
         print("A: %s\nB: %s" % (sides["a"][1], sides["b"][1]))
         print("machine: %s, %s cpus usable, %s\n" % (first.get("cpu_model"), first.get("cpus_available"),
                                                      "pinned" if first.get("pinned") else "UNPINNED"))
-        print("\n".join(table(per_side["a"], per_side["b"], row_order(first))))
+        missing = []
+        print("\n".join(table(per_side["a"], per_side["b"], row_order(first), missing)))
+        requested = [r for r in opt.rows.split(",") if r]
+        missing += [r for r in requested if r not in row_order(first) and r not in missing]
+        if missing:
+            print("ab: not measured on both sides in any round: " + ", ".join(missing))
+            return 1
     finally:
         if opt.keep:
             log("kept: " + tmp)

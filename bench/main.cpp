@@ -17,6 +17,9 @@
 //               interleaved in the spin block against a private iox-roudi
 //   report      report.cpp: targets, table, JSON
 //
+// --only runs selected rows (ids: --list-rows); bench/ab.py uses it with
+// --json to measure two builds of the library interleaved (LD_LIBRARY_PATH).
+//
 // Every measurement runs in freshly forked, pinned child processes
 // (harness.hpp); this process only supervises them (timeouts, kill on
 // failure) and always unlinks every segment name it handed out. It uses only
@@ -354,7 +357,6 @@ void run_fanout(const Plan& plan, Results& res) {
 }  // namespace zfd_bench
 
 using namespace zfd_bench;
-
 
 int main(int argc, char** argv) {
     CLI::App app{
