@@ -103,8 +103,12 @@ bool Importer::open_reader(bool reliable) {
             slots = next_->slot_count;
         }
     }
-    const auto depth = static_cast<std::uint32_t>(
-        std::clamp<std::uint64_t>(kReaderHistoryBytes / capacity, 64, 8192));
+    // Reliable: keep-all up to about kReaderHistoryBytes (then DDS pushes
+    // back). Best-effort: keep the newest slot_count samples; older ones
+    // that the mirror had no room for are dropped (a gap).
+    const auto depth = reliable ? static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
+                                      kReaderHistoryBytes / capacity, 64, 8192))
+                                : std::max<std::uint32_t>(slots, 1);
     batch_ = std::clamp<std::uint32_t>(slots / 2, 1, kMaxBatch);
     if (topic_ > 0) {
         // Fast path: samples are committed on Cyclone's receive thread, as
@@ -200,6 +204,9 @@ void Importer::close_mirror(const char* why) {
     Event e{ZFD_DDS_EVENT_MIRROR_CLOSED, name_, why};
     e.instance_id = id;
     e.samples = counters_.samples.load();
+    e.bytes = counters_.bytes.load();
+    e.gaps = counters_.gaps.load();
+    e.refused = counters_.refused.load();
     bridge_.emit(e);
 }
 

@@ -109,10 +109,10 @@ typedef struct zfd_dds_event {
     const char *segment;     /* segment name; "" when none */
     const char *message;     /* human-readable text, never NULL */
     uint8_t instance_id[ZFD_INSTANCE_ID_SIZE]; /* the source instance, or zero */
-    uint64_t samples;        /* STATS: samples sent (export) or committed (import) */
-    uint64_t bytes;          /* STATS: payload bytes */
-    uint64_t gaps;           /* STATS: sequence numbers missing (import) */
-    uint64_t refused;        /* STATS: samples refused (import) */
+    uint64_t samples;        /* STATS, MIRROR_CLOSED: samples sent (export) or committed (import) */
+    uint64_t bytes;          /* STATS, MIRROR_CLOSED: payload bytes */
+    uint64_t gaps;           /* STATS, MIRROR_CLOSED: sequence numbers missing (import) */
+    uint64_t refused;        /* STATS, MIRROR_CLOSED: samples refused (import) */
     int32_t is_export;       /* 1 for an exported segment, 0 for an imported one */
     int32_t reserved;
 } zfd_dds_event;
