@@ -28,6 +28,7 @@ namespace {
 constexpr dds_duration_t kWaitSlice = DDS_MSECS(100);
 constexpr std::int64_t kReserveSliceNs = 50'000'000;
 constexpr std::uint64_t kMaxRefusalLines = 5;  // per importer and kind; counted beyond
+constexpr std::size_t kMaxEnded = 1024;           // ended instances remembered
 // The reader's history (reliable: keep-all within these limits) holds about
 // this many bytes of samples before DDS pushes back on the remote writer.
 constexpr std::uint64_t kReaderHistoryBytes = 16u << 20;
@@ -197,6 +198,7 @@ void Importer::close_mirror(const char* why) {
     {
         std::lock_guard lock(mu_);
         id = current_;
+        if (ended_.size() >= kMaxEnded) ended_.clear();  // old instances do not come back
         ended_.insert(current_);
         have_current_ = false;
         if (next_ && next_->id == current_) next_.reset();

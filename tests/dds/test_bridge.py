@@ -237,6 +237,10 @@ class Lifecycle(unittest.TestCase):
             r.wait_event(bb, "imported", "life")
             rd = r.reader("b", "life", 10**9, "--follow", "--timeout", "8000")
             r.attached(rd)
+            # The command-line reader follows the mirror too.
+            zsub = r.popen("b", [ZFD, "sub", "life", "--follow", "--hex", "-q"], stdout=subprocess.PIPE,
+                           text=True)
+            time.sleep(0.5)
             r.go(w)
             time.sleep(1.5)
             kill_t = time.monotonic()
@@ -261,7 +265,11 @@ class Lifecycle(unittest.TestCase):
             self.assertEqual(s["last_seq"], 2999, s)
             self.assertGreater(s["received"], 3000, s)
             r.summary(w2, timeout=30)
-            r.assert_clean(self, ba, bb)
+            self.assertTrue(zsub.out.wait_for(r"^2999 ", 30), "zfd sub --follow resumed on the new mirror")
+            seqs = [int(line.split()[0]) for line in zsub.out.lines() if line[:1].isdigit()]
+            restarts = sum(1 for x, y in zip(seqs, seqs[1:]) if y <= x)
+            self.assertEqual(restarts, 1, "numbering restarted once: the replacement writer")
+            r.assert_clean(self, ba, bb, zsub)
 
 
 class Outage(unittest.TestCase):
