@@ -13,8 +13,12 @@ Rows (ddsperf_bench.py runs ddsperf's; this adds zfd's next to them):
   slots, reliable bridges: backpressure end to end), counted by a reader of
   the mirror on b; first and last second dropped.
 
-Targets (issue "Beyond one host"): zfd throughput >= 0.8x ddsperf's at each
-size; zfd one-way latency p50 <= 1.5x ddsperf's one-way p50.
+Targets: zfd throughput >= 0.8x ddsperf's at each size; zfd one-way latency
+p50 <= 1.5x ddsperf's one-way p50. ddsperf answers a ping on Cyclone's receive
+thread; zfd's path adds two sleeping hand-offs between processes (writer ->
+exporting bridge, importing bridge -> reader), so each latency row also gets a
+floor line: ddsperf's p50 plus two raw futex hand-offs (zfd-bench's
+floor-futex row, measured right after the zfd row).
 
 Run as root: ``python3 bench/dds/bridge_bench.py [--quick] [--json] [--pin]``
 (needs a build: $ZFD_BUILD_DIR, default build/; exit 77 where namespaces cannot
@@ -40,7 +44,11 @@ ZFD = os.environ.get("ZFD_BIN", os.path.join(BUILD, "tools", "zfd", "zfd"))
 BENCH = os.environ.get("ZFD_BRIDGE_BENCH", os.path.join(BUILD, "bench", "dds", "zfd_bridge_bench"))
 LIBS = os.environ.get("ZFD_LIBRARY_PATH",
                       os.path.join(BUILD, "capi") + ":" + os.path.join(BUILD, "dds"))
+ZFD_BENCH = os.environ.get("ZFD_BENCH", os.path.join(BUILD, "bench", "zfd-bench"))
 DOMAIN = "1"
+# Sleeping hand-offs zfd adds to DDS's one-way path: the writer wakes the
+# exporting bridge, the importing bridge wakes the reader.
+HANDOFFS = 2
 
 
 class Zfd:
@@ -85,7 +93,29 @@ class Zfd:
                              env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         result = self._json_line(pinger, timeout=duration + 90)
         ponger.wait(timeout=30)
-        return bench.Latency.from_round_trips("zfd", size, result["round_trips_ns"], seconds=duration)
+        row = bench.Latency.from_round_trips("zfd", size, result["round_trips_ns"], seconds=duration)
+        handoff = self._handoff_p50_us()
+        if handoff is not None:
+            row.extra["handoffs"] = HANDOFFS
+            row.extra["handoff_p50_us"] = handoff
+        return row
+
+    @staticmethod
+    def _handoff_p50_us():
+        """One sleeping hand-off between two processes here and now: zfd-bench's
+        raw futex ping-pong floor (one-way p50), measured right after the row;
+        the median of three quick runs."""
+        if not os.path.exists(ZFD_BENCH):
+            return None
+        got = []
+        for _ in range(3):
+            cp = subprocess.run([ZFD_BENCH, "--only", "floor-futex", "--quick", "--json", "--no-progress"],
+                                capture_output=True, text=True, timeout=120)
+            if cp.returncode != 0:
+                continue
+            got += [r["p50_ns"] / 1000.0 for r in json.loads(cp.stdout)["latency"]
+                    if r["id"] == "floor-futex" and r["ok"]]
+        return sorted(got)[len(got) // 2] if got else None
 
     def throughput(self, hosts, size, duration):
         name = self._names("tput")

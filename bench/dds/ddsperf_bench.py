@@ -418,9 +418,9 @@ def run_benchmark(hosts: "zfdhosts.Hosts", systems: Sequence[System], sizes: Seq
                   repeat: int = 1, progress: Callable[[str], None] | None = None,
                   config: dict | None = None) -> Results:
     """Measure every system at every size. Systems are interleaved at each size
-    (ddsperf, then the others, then the next size), so slow drift of a shared
-    machine hits all of them alike. With repeat > 1 each row is the median run
-    (by p50, or by samples/s)."""
+    (ddsperf, then the others, then the next size; with repeat > 1 run by run),
+    so slow drift of a shared machine hits all of them alike. With repeat > 1
+    each row is the median run (by p50, or by samples/s)."""
     res = Results(config=dict(config or {}))
     say = progress or (lambda s: None)
     started = []
@@ -443,12 +443,14 @@ def run_benchmark(hosts: "zfdhosts.Hosts", systems: Sequence[System], sizes: Seq
 def _measure_all(res: Results, hosts, systems, sizes, duration, kinds, repeat, say) -> None:
     for kind in kinds:
         for size in sizes:
-            for system in systems:
-                fn = system.latency if kind == "latency" else system.throughput
-                if fn is None:
-                    continue
-                runs = []
-                for i in range(repeat):
+            active = [s for s in systems
+                      if (s.latency if kind == "latency" else s.throughput) is not None]
+            runs: dict[str, list] = {s.name: [] for s in active}
+            # Repeats are interleaved (a, b, a, b, ...), so a burst of load on
+            # the shared machine lands on every system's runs alike.
+            for _ in range(repeat):
+                for system in active:
+                    fn = system.latency if kind == "latency" else system.throughput
                     t0 = time.monotonic()
                     try:
                         r = fn(hosts, size, duration)
@@ -457,7 +459,7 @@ def _measure_all(res: Results, hosts, systems, sizes, duration, kinds, repeat, s
                         say(f"  {kind:10} {system.name:8} {_fmt_size(size):>6}: ERROR {e}")
                         continue
                     r.system = system.name
-                    runs.append(r)
+                    runs[system.name].append(r)
                     took = time.monotonic() - t0
                     if kind == "latency":
                         say(f"  {kind:10} {system.name:8} {_fmt_size(size):>6}: p50 {r.p50_us:8.2f} us  "
@@ -465,17 +467,20 @@ def _measure_all(res: Results, hosts, systems, sizes, duration, kinds, repeat, s
                     else:
                         say(f"  {kind:10} {system.name:8} {_fmt_size(size):>6}: {r.samples_per_s:12.0f} /s "
                             f"{r.mb_per_s:9.1f} MB/s  ({took:.1f} s)")
-                if runs:
-                    if kind == "latency":
-                        row = _median_row(runs, key=lambda r: r.p50_us)
-                        if repeat > 1:
-                            row.extra["p50_us_runs"] = [round(r.p50_us, 3) for r in runs]
-                        res.latency.append(row)
-                    else:
-                        row = _median_row(runs, key=lambda r: r.samples_per_s)
-                        if repeat > 1:
-                            row.extra["samples_per_s_runs"] = [round(r.samples_per_s) for r in runs]
-                        res.throughput.append(row)
+            for system in active:
+                got = runs[system.name]
+                if not got:
+                    continue
+                if kind == "latency":
+                    row = _median_row(got, key=lambda r: r.p50_us)
+                    if repeat > 1:
+                        row.extra["p50_us_runs"] = [round(r.p50_us, 3) for r in got]
+                    res.latency.append(row)
+                else:
+                    row = _median_row(got, key=lambda r: r.samples_per_s)
+                    if repeat > 1:
+                        row.extra["samples_per_s_runs"] = [round(r.samples_per_s) for r in got]
+                    res.throughput.append(row)
 
 
 def _fmt_size(n: int) -> str:
@@ -506,6 +511,15 @@ def format_table(res: Results) -> str:
                 note = f"{rt['ratio']:6.2f}x  {'met' if rt['met'] else 'MISSED'}" if rt else ""
                 out.append(f"{_fmt_size(size):>8}  {r.system:<10} {r.p50_us:9.2f} {r.p99_us:9.2f} "
                            f"{r.round_trips:12d}   {note}")
+                # A system that adds sleeping hand-offs to DDS's path reports
+                # them (measured beside its row): its own floor is the
+                # baseline plus that many hand-offs.
+                base = next((b for b in rows if b.system == BASELINE), None)
+                if base is not None and "handoff_p50_us" in r.extra:
+                    k, h = r.extra["handoffs"], r.extra["handoff_p50_us"]
+                    floor = base.p50_us + k * h
+                    out.append(f"{'':>8}  {'':<10} floor {floor:9.2f} = {BASELINE} p50 + {k} x "
+                               f"{h:.2f} (futex hand-off measured beside it): {r.p50_us / floor:.2f}x")
     if res.throughput:
         out += ["", "Throughput (reliable), received per second",
                 f"{'size':>8}  {'system':<10} {'samples/s':>12} {'MB/s':>9} {'lost':>6}   "
