@@ -132,6 +132,9 @@ struct LoadedFile {
     mode_t mode = 0;
 };
 
+// Certificates, keys and signed documents are a few KiB; anything this big is a mistake.
+constexpr off_t kMaxFileSize = off_t{1} << 20;
+
 // Reads a whole regular file (symlinks followed, as Cyclone's stat() does).
 bool load_file(const fs::path& path, LoadedFile* out, SecurityError* error) {
     struct stat st {};
@@ -143,6 +146,11 @@ bool load_file(const fs::path& path, LoadedFile* out, SecurityError* error) {
     }
     if (!S_ISREG(st.st_mode)) {
         return fail(error, {SecurityProblem::unreadable_file, path, "not a regular file"});
+    }
+    if (st.st_size > kMaxFileSize) {
+        return fail(error, {SecurityProblem::unreadable_file, path,
+                            fmt::format("{} bytes: too large for a credentials file (at most {})",
+                                        st.st_size, kMaxFileSize)});
     }
     std::FILE* fp = std::fopen(path.c_str(), "rb");
     if (fp == nullptr) {

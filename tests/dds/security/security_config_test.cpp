@@ -209,6 +209,15 @@ TEST_F(SecurityConfig, EmptyFileIsUnreadable) {
         << error.message;
 }
 
+TEST_F(SecurityConfig, HugeFileIsNotReadIn) {
+    const fs::path dir = copy_of(host("alpha"));
+    write_text(dir / sec::kGovernanceFile, std::string((1 << 20) + 1, 'x'));
+    auto error = expect_failure(dir);
+    EXPECT_EQ(error.problem, sec::SecurityProblem::unreadable_file);
+    EXPECT_NE(error.message.find("governance.p7s: 1048577 bytes: too large"), std::string::npos)
+        << error.message;
+}
+
 TEST_F(SecurityConfig, PrivateKeyReadableByOthersIsRefused) {
     const fs::path dir = copy_of(host("alpha"));
     ASSERT_EQ(::chmod((dir / sec::kIdentityPrivateKeyFile).c_str(), 0644), 0);
