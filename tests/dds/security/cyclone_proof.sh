@@ -4,13 +4,15 @@
 # tools/zfd-keys.sh, on hosts in network namespaces joined by a Linux bridge:
 #
 #   a  two hosts with valid credentials exchange samples (ddsperf ping/pong,
-#      and zfd_sec_probe on topic zfd/test)
+#      and zfd_sec_probe on topic zfd/test; a late joiner of the transient-
+#      local zfd/segments gets its history)
 #   b  a known payload pattern never appears in a tcpdump capture taken in a
 #      namespace (and, as a control, does appear when security is off)
 #   c  a host whose certificate comes from another CA neither sees, receives
 #      nor injects anything (own PKI, or no security at all); with our CA
 #      files and a foreign certificate, Cyclone refuses to create it
-#   d  a host allowed to subscribe zfd/a but not zfd/b receives only zfd/a
+#   d  a host allowed to subscribe zfd/a but not zfd/b receives only zfd/a;
+#      a topic the governance does not cover cannot be created
 #   e  an expired (or not yet valid) certificate, or tampered permissions,
 #      make dds_create_participant fail; what Cyclone prints and returns
 #
@@ -115,6 +117,21 @@ secure_match_sub=$(value matched zfd/test "$work/bob_sub.out")
 echo "      matched after: writer ${secure_match_pub} ms, reader ${secure_match_sub} ms from participant creation"
 show "$work/bob_sub.out"
 
+# The bridge's discovery topic is reliable and transient-local: a secured late joiner gets its history.
+wait_line() { # FILE REGEX SECONDS
+    local i
+    for ((i = 0; i < $3 * 10; i++)); do grep -q -E "$2" "$1" 2> /dev/null && return 0; sleep 0.1; done
+    return 1
+}
+start alice_seg 1 40 "$alice1" "$probe" pub -t zfd/segments -n 5 -w 0 -i 0 -l 15000 -r transient-local -p "$pattern"
+wait_line "$work/alice_seg.out" '^wrote zfd/segments 5$' 20 || fail "alice did not write zfd/segments"
+start bob_seg 2 40 "$bob2" "$probe" sub -t zfd/segments -d 10000 -e 1 -r transient-local -p "$pattern"
+finish bob_seg
+expect "zfd/segments (transient-local): bob, joining after alice wrote, got the retained sample" \
+    grep -q -x 'received zfd/segments 1 bad 0' "$work/bob_seg.out"
+show "$work/bob_seg.out"
+finish alice_seg
+
 echo "== b: the payload never appears in clear on the wire"
 secure_packets=$(packets "$work/secure.pcap")
 expect "capture in bob's namespace holds traffic ($secure_packets UDP packets)" test "$secure_packets" -gt 20
@@ -214,6 +231,13 @@ start carol_pub 3 20 "$carol3" "$probe" pub -t zfd/a -n 1 -w 100 -l 100
 finish carol_pub
 expect "carol cannot publish zfd/a: writer creation fails with -13" \
     grep -q -x 'writer failed zfd/a -13 Not Allowed By Security' "$work/carol_pub.out"
+
+# A topic the governance does not cover cannot be created at all.
+start alice_other 1 20 "$alice1" "$probe" pub -t other_x -n 1 -w 10 -l 10
+finish alice_other
+expect "a topic outside the governance (other_x) is refused: -13, Cyclone logs code 142" \
+    bash -c "grep -q -x 'topic failed other_x -13 Not Allowed By Security' '$work/alice_other.out' && grep -q 'in governance(code: 142)' '$work/alice_other.out'"
+show "$work/alice_other.out"
 
 echo "== e: expired, not yet valid, tampered"
 for who in old future; do

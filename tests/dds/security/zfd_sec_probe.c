@@ -13,16 +13,20 @@
  *
  * Usage:
  *   zfd_sec_probe create
- *   zfd_sec_probe pub  -t TOPIC [-t TOPIC]... [-n COUNT] [-s SIZE] [-p PATTERN] [-w MATCH_WAIT_MS]
- *                      [-i INTERVAL_MS] [-l LINGER_MS]
- *   zfd_sec_probe sub  -t TOPIC [-t TOPIC]... [-d DURATION_MS] [-p PATTERN] [-e EXPECT]
+ *   zfd_sec_probe pub -t TOPIC [-t TOPIC]... [-n COUNT] [-s SIZE] [-p PATTERN]
+ *                     [-w MATCH_WAIT_MS] [-i INTERVAL_MS] [-l LINGER_MS] [-r DURABILITY]
+ *   zfd_sec_probe sub -t TOPIC [-t TOPIC]... [-d DURATION_MS] [-p PATTERN] [-e EXPECT]
+ *                     [-r DURABILITY]
  * pub waits up to MATCH_WAIT_MS (default 20000) for a matching reader on each
  * topic, then writes COUNT (default 50) samples of SIZE (default 256) bytes,
- * PATTERN repeated, every INTERVAL_MS (default 20), and lingers LINGER_MS
- * (default 2000) for acknowledgements. sub reads for DURATION_MS (default
- * 20000) or until every topic got EXPECT samples.
+ * PATTERN repeated, every INTERVAL_MS (default 20), and stays LINGER_MS
+ * (default 2000) for acknowledgements and late joiners. sub reads for
+ * DURATION_MS (default 20000) or until every topic got EXPECT samples.
+ * Topics are reliable, keep-all, on domain 0; DURABILITY is volatile (default)
+ * or transient-local (as the bridge's zfd/segments; a late joiner then gets
+ * the last sample, the default durability-service depth).
  * Exit status: 0 ran (what happened is in the output), 1 participant creation
- * failed, 2 usage error. Reliable, volatile, keep-all topics on domain 0.
+ * failed, 2 usage error.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -47,7 +51,9 @@ static void print_failure(const char *what, const char *topic, dds_return_t rc) 
 static int usage(void) {
     fprintf(stderr,
             "usage: zfd_sec_probe create | pub -t TOPIC... [-n N] [-s SIZE] [-p PATTERN] [-w MS] "
-            "[-i MS] [-l MS] | sub -t TOPIC... [-d MS] [-p PATTERN] [-e N]\n");
+            "[-i MS] [-l MS] [-r volatile|transient-local] | sub -t TOPIC... [-d MS] [-p PATTERN] "
+            "[-e N] "
+            "[-r volatile|transient-local]\n");
     return 2;
 }
 
@@ -116,10 +122,12 @@ static void poll_discovery(void) {
     if (count[1] + count[2] > max_endpoints) max_endpoints = count[1] + count[2];
 }
 
-static dds_qos_t *endpoint_qos(void) {
+static dds_qos_t *endpoint_qos(bool transient_local) {
     dds_qos_t *qos = dds_create_qos();
     dds_qset_reliability(qos, DDS_RELIABILITY_RELIABLE, DDS_SECS(1));
     dds_qset_history(qos, DDS_HISTORY_KEEP_ALL, 0);
+    dds_qset_durability(qos,
+                        transient_local ? DDS_DURABILITY_TRANSIENT_LOCAL : DDS_DURABILITY_VOLATILE);
     return qos;
 }
 
@@ -131,6 +139,7 @@ int main(int argc, char **argv) {
     long count = 50, size = 256, match_wait = 20000, interval = 20, linger = 2000;
     long duration = 20000, expect = -1;
     const char *pattern = "ZFD-SECRET-PAYLOAD-";
+    bool transient_local = false;
     for (int i = 2; i < argc; i++) {
         if (argv[i][0] != '-' || argv[i][1] == '\0' || argv[i][2] != '\0' || i + 1 >= argc)
             return usage();
@@ -164,6 +173,12 @@ int main(int argc, char **argv) {
             case 'e':
                 expect = atol(v);
                 break;
+            case 'r':
+                if (strcmp(v, "transient-local") == 0)
+                    transient_local = true;
+                else if (strcmp(v, "volatile") != 0)
+                    return usage();
+                break;
             default:
                 return usage();
         }
@@ -191,7 +206,7 @@ int main(int argc, char **argv) {
         (builtin_readers[2] =
              dds_create_reader(pp, DDS_BUILTIN_TOPIC_DCPSSUBSCRIPTION, NULL, NULL)) < 0)
         return 1;
-    dds_qos_t *qos = endpoint_qos();
+    dds_qos_t *qos = endpoint_qos(transient_local);
     dds_entity_t ents[MAX_TOPICS];
     bool matched[MAX_TOPICS] = {false};
     long got[MAX_TOPICS] = {0}, bad[MAX_TOPICS] = {0};
@@ -251,8 +266,15 @@ int main(int argc, char **argv) {
             printf("wrote %s %ld\n", topics[k], n);
             fflush(stdout);
         }
+        /* Stay LINGER_MS: readers get what they still miss, and late joiners of a
+           transient-local topic get the history. */
+        dds_time_t stay = dds_time() + DDS_MSECS(linger);
         for (int k = 0; k < ntopics; k++)
             if (ents[k] != 0) (void)dds_wait_for_acks(ents[k], DDS_MSECS(linger));
+        while (dds_time() < stay) {
+            poll_discovery();
+            dds_sleepfor(DDS_MSECS(10));
+        }
         free(buf);
     } else {
         dds_time_t deadline = t0 + DDS_MSECS(duration);
