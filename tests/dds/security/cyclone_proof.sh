@@ -217,7 +217,7 @@ show "$work/forged_create.out"
 echo "== d: carol may subscribe zfd/a, not zfd/b"
 start bob_d 2 45 "$bob2" "$probe" sub -t zfd/a -t zfd/b -d 25000 -e 30 -p "$pattern"
 start carol_d 3 45 "$carol3" "$probe" sub -t zfd/a -t zfd/b -d 25000 -e 30 -p "$pattern"
-start alice_d 1 45 "$alice1" "$probe" pub -t zfd/a -t zfd/b -n 30 -p "$pattern" -w 15000 -i 20
+start alice_d 1 45 "$alice1" "$probe" pub -m 2 -t zfd/a -m 1 -t zfd/b -n 30 -p "$pattern" -w 15000 -i 20
 for p in alice_d carol_d bob_d; do finish "$p"; done
 expect "carol received the 30 samples of zfd/a" grep -q -x 'received zfd/a 30 bad 0' "$work/carol_d.out"
 expect "carol cannot subscribe zfd/b: topic creation fails with DDS_RETCODE_NOT_ALLOWED_BY_SECURITY (-13)" \

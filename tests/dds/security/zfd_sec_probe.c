@@ -13,15 +13,17 @@
  *
  * Usage:
  *   zfd_sec_probe create
- *   zfd_sec_probe pub -t TOPIC [-t TOPIC]... [-n COUNT] [-s SIZE] [-p PATTERN]
- *                     [-w MATCH_WAIT_MS] [-i INTERVAL_MS] [-l LINGER_MS] [-r DURABILITY]
+ *   zfd_sec_probe pub [-m READERS] -t TOPIC [[-m READERS] -t TOPIC]... [-n COUNT] [-s SIZE]
+ *                     [-p PATTERN] [-w MATCH_WAIT_MS] [-i INTERVAL_MS] [-l LINGER_MS]
+ *                     [-r DURABILITY]
  *   zfd_sec_probe sub -t TOPIC [-t TOPIC]... [-d DURATION_MS] [-p PATTERN] [-e EXPECT]
  *                     [-r DURABILITY]
- * pub waits up to MATCH_WAIT_MS (default 20000) for a matching reader on each
- * topic, then writes COUNT (default 50) samples of SIZE (default 256) bytes,
- * PATTERN repeated, every INTERVAL_MS (default 20), and stays LINGER_MS
- * (default 2000) for acknowledgements and late joiners. sub reads for
- * DURATION_MS (default 20000) or until every topic got EXPECT samples.
+ * pub waits up to MATCH_WAIT_MS (default 20000) until each topic has READERS
+ * matching readers (default 1; -m applies to the -t options after it), then
+ * writes COUNT (default 50) samples of SIZE (default 256) bytes, PATTERN
+ * repeated, every INTERVAL_MS (default 20), and stays LINGER_MS (default 2000)
+ * for acknowledgements and late joiners. sub reads for DURATION_MS (default
+ * 20000) or until every topic got EXPECT samples.
  * Topics are reliable, keep-all, on domain 0; DURABILITY is volatile (default)
  * or transient-local (as the bridge's zfd/segments; a late joiner then gets
  * the last sample, the default durability-service depth).
@@ -50,7 +52,8 @@ static void print_failure(const char *what, const char *topic, dds_return_t rc) 
 
 static int usage(void) {
     fprintf(stderr,
-            "usage: zfd_sec_probe create | pub -t TOPIC... [-n N] [-s SIZE] [-p PATTERN] [-w MS] "
+            "usage: zfd_sec_probe create | pub [-m READERS] -t TOPIC... [-n N] [-s SIZE] [-p "
+            "PATTERN] [-w MS] "
             "[-i MS] [-l MS] [-r volatile|transient-local] | sub -t TOPIC... [-d MS] [-p PATTERN] "
             "[-e N] "
             "[-r volatile|transient-local]\n");
@@ -135,7 +138,8 @@ int main(int argc, char **argv) {
     if (argc < 2) return usage();
     const char *mode = argv[1];
     const char *topics[MAX_TOPICS];
-    int ntopics = 0;
+    int min_readers[MAX_TOPICS];
+    int ntopics = 0, next_min_readers = 1;
     long count = 50, size = 256, match_wait = 20000, interval = 20, linger = 2000;
     long duration = 20000, expect = -1;
     const char *pattern = "ZFD-SECRET-PAYLOAD-";
@@ -147,7 +151,12 @@ int main(int argc, char **argv) {
         switch (argv[i - 1][1]) {
             case 't':
                 if (ntopics == MAX_TOPICS) return usage();
+                min_readers[ntopics] = next_min_readers;
                 topics[ntopics++] = v;
+                break;
+            case 'm':
+                next_min_readers = atoi(v);
+                if (next_min_readers < 1) return usage();
                 break;
             case 'n':
                 count = atol(v);
@@ -235,7 +244,8 @@ int main(int argc, char **argv) {
             for (int k = 0; k < ntopics; k++) {
                 dds_publication_matched_status_t st;
                 if (ents[k] == 0 || matched[k]) continue;
-                if (dds_get_publication_matched_status(ents[k], &st) == 0 && st.current_count > 0) {
+                if (dds_get_publication_matched_status(ents[k], &st) == 0 &&
+                    st.current_count >= (uint32_t)min_readers[k]) {
                     matched[k] = true;
                     printf("matched %s %.1f\n", topics[k], ms_since(t0));
                     fflush(stdout);
