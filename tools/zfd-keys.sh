@@ -272,9 +272,11 @@ cmd_init() {
     echo 1000 > "$ca/serial"
     write_openssl_cnf "$ca/openssl.cnf"
     export ZFD_CA_DIR=$ca
+    # The CA subjects carry the PKI's directory name, so two PKIs (e.g. one made
+    # for tests as "another CA") are told apart in messages; -subj specials go.
     local label
     label=$(basename -- "$dir")
-    # Subjects name the PKI, so two PKIs made for tests are told apart in messages.
+    label=${label//[^A-Za-z0-9._-]/_}
     new_ec_key "$ca/identity_ca_key.pem"
     ossl req -config "$ca/openssl.cnf" -new -x509 -sha256 -days "$days" -extensions identity_ca_ext \
         -key "$ca/identity_ca_key.pem" -subj "/O=zerodds-flatdata/OU=$label/CN=zfd identity CA" \
