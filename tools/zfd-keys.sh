@@ -46,7 +46,7 @@ readonly E_FAIL=1 E_USAGE=2 E_EXISTS=3 E_NOPKI=4
 readonly GOV_XSD=https://www.omg.org/spec/DDS-SECURITY/20170901/omg_shared_ca_governance.xsd
 readonly PERM_XSD=https://www.omg.org/spec/DDS-SECURITY/20170901/omg_shared_ca_permissions.xsd
 
-usage() { sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 die() { local code=$1; shift; echo "$prog: $*" >&2; exit "$code"; }
 usage_error() { echo "$prog: $*" >&2; echo "Run '$prog help' for usage." >&2; exit $E_USAGE; }
 
