@@ -40,7 +40,7 @@ set -euo pipefail
 umask 077
 export TZ=UTC
 
-prog=${0##*/}
+prog=${ZFD_KEYS_NAME:-${0##*/}}   # "zfd keys" when run by zfd
 readonly E_FAIL=1 E_USAGE=2 E_EXISTS=3 E_NOPKI=4
 # The OMG schema locations Cyclone's own examples use.
 readonly GOV_XSD=https://www.omg.org/spec/DDS-SECURITY/20170901/omg_shared_ca_governance.xsd
