@@ -37,6 +37,7 @@ namespace {
 constexpr std::int64_t kReconcileNs = 100'000'000;
 constexpr std::int64_t kRecheckNs = 1'000'000'000;  // a name we decided to leave alone
 constexpr std::int64_t kStatsNs = 5'000'000'000;
+constexpr std::size_t kMaxRemembered = 10000;  // messages said once
 constexpr std::uint64_t kMaxAnnouncedCapacity = 1ull << 30;  // 1 GiB per slot
 constexpr std::uint64_t kMaxAnnouncedTotal = 1ull << 36;     // 64 GiB per segment
 constexpr std::uint32_t kMaxAnnouncedSlots = 1u << 24;
@@ -474,7 +475,17 @@ int32_t Bridge::import_segment(const std::string& name, const ImportSpec& spec,
     return ZFD_OK;
 }
 
-bool Bridge::once(const std::string& key) { return said_.insert(key).second; }
+bool Bridge::once(const std::string& key) {
+    // A bridge runs for months; instance ids come and go. Forgetting now and
+    // then only means a message is said once more.
+    if (said_.size() > kMaxRemembered) said_.clear();
+    return said_.insert(key).second;
+}
+
+void Bridge::forget_expired_rechecks(std::int64_t now) {
+    std::erase_if(import_recheck_, [now](const auto& kv) { return kv.second <= now; });
+    std::erase_if(export_recheck_, [now](const auto& kv) { return kv.second.second <= now; });
+}
 
 void Bridge::reconcile_loop() {
     while (!stop_.load()) {
@@ -487,6 +498,7 @@ void Bridge::reconcile_loop() {
             scan_announcements();
             if (mono_ns() >= next_sweep_ns_) {
                 sweep_stale_mirrors();
+                forget_expired_rechecks(mono_ns());
                 next_sweep_ns_ = mono_ns() + kRecheckNs;
             }
         }

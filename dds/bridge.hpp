@@ -255,6 +255,7 @@ private:
     void emit_stats();
     void reap_finished();
     bool once(const std::string& key);  // true the first time a key is seen
+    void forget_expired_rechecks(std::int64_t now);
 
     BridgeConfig config_;
     dds_entity_t domain_ = 0;

@@ -28,6 +28,7 @@ namespace {
 constexpr dds_duration_t kWaitSlice = DDS_MSECS(100);
 constexpr std::int64_t kReserveSliceNs = 50'000'000;
 constexpr std::uint64_t kMaxRefusalLines = 5;  // per importer and kind; counted beyond
+constexpr std::size_t kMaxEnded = 1024;           // ended instances remembered
 // The reader's history (reliable: keep-all within these limits) holds about
 // this many bytes of samples before DDS pushes back on the remote writer.
 constexpr std::uint64_t kReaderHistoryBytes = 16u << 20;
@@ -103,8 +104,12 @@ bool Importer::open_reader(bool reliable) {
             slots = next_->slot_count;
         }
     }
-    const auto depth = static_cast<std::uint32_t>(
-        std::clamp<std::uint64_t>(kReaderHistoryBytes / capacity, 64, 8192));
+    // Reliable: keep-all up to about kReaderHistoryBytes (then DDS pushes
+    // back). Best-effort: keep the newest slot_count samples; older ones
+    // that the mirror had no room for are dropped (a gap).
+    const auto depth = reliable ? static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
+                                      kReaderHistoryBytes / capacity, 64, 8192))
+                                : std::max<std::uint32_t>(slots, 1);
     batch_ = std::clamp<std::uint32_t>(slots / 2, 1, kMaxBatch);
     if (topic_ > 0) {
         // Fast path: samples are committed on Cyclone's receive thread, as
@@ -192,6 +197,7 @@ void Importer::close_mirror(const char* why) {
     {
         std::lock_guard lock(mu_);
         id = current_;
+        if (ended_.size() >= kMaxEnded) ended_.clear();  // old instances do not come back
         ended_.insert(current_);
         have_current_ = false;
         if (next_ && next_->id == current_) next_.reset();
@@ -199,6 +205,9 @@ void Importer::close_mirror(const char* why) {
     Event e{ZFD_DDS_EVENT_MIRROR_CLOSED, name_, why};
     e.instance_id = id;
     e.samples = counters_.samples.load();
+    e.bytes = counters_.bytes.load();
+    e.gaps = counters_.gaps.load();
+    e.refused = counters_.refused.load();
     bridge_.emit(e);
 }
 
