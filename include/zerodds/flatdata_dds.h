@@ -252,7 +252,8 @@ ZFD_DDS_API void zfd_dds_bridge_close(zfd_dds_bridge *bridge);
  * Returns ZFD_OK, ZFD_E_INVAL (NULL, or a name a bridge does not carry:
  * not a valid segment name, "segments", ".", or containing ".."),
  * ZFD_E_EXISTS (this bridge exports it already), ZFD_E_PERMISSION (the
- * filters exclude it).
+ * filters exclude it, or DDS Security permissions refused its topic before:
+ * ZFD_DDS_EVENT_DENIED).
  * Problems met later (a mirror under that name, another bridge exporting it)
  * are reported as events. Thread-safe. Since: 0.2
  */
@@ -273,7 +274,8 @@ ZFD_DDS_API void zfd_dds_import_options_init(zfd_dds_import_options *opts);
  * best-effort.
  * Returns ZFD_OK, ZFD_E_INVAL (NULL, a name a bridge does not carry as for
  * zfd_dds_export, bad options), ZFD_E_EXISTS (imported already, or a live
- * segment of that name exists here), ZFD_E_PERMISSION (filters), the other
+ * segment of that name exists here), ZFD_E_PERMISSION (filters, or
+ * DDS Security permissions refused its topic before), the other
  * codes of zfd_segment_create. Thread-safe. Since: 0.2
  */
 ZFD_DDS_API int32_t zfd_dds_import(zfd_dds_bridge *bridge, const char *name,
