@@ -648,14 +648,41 @@ void Bridge::scan_announcements() {
             a.name.assign(w->name, ::strnlen(w->name, sizeof w->name));
             std::memcpy(a.id.data(), w->instance_id, a.id.size());
             const auto key = std::make_pair(a.name, a.id);
+            if (infos[i].valid_data && infos[i].publication_handle == ann_writer_handle_) continue;
+            if (infos[i].valid_data) {
+                a.slot_count = w->slot_count;
+                a.slot_capacity = w->slot_capacity;
+                a.origin.assign(w->origin, ::strnlen(w->origin, sizeof w->origin));
+                // Hostile or malformed announcements never reach a segment. Checked before the
+                // instance state: a sample whose writer has already gone still says what it
+                // tried to announce.
+                std::string bad;
+                if (!bridgeable_name(a.name)) {
+                    bad = "its name is not one a bridge carries";
+                } else if (a.slot_count == 0 || a.slot_count > kMaxAnnouncedSlots ||
+                           a.slot_capacity == 0 || a.slot_capacity > kMaxAnnouncedCapacity ||
+                           a.slot_capacity * a.slot_count > kMaxAnnouncedTotal) {
+                    bad = fmt::format("impossible geometry: {} slots of {} bytes", a.slot_count,
+                                      a.slot_capacity);
+                }
+                if (!bad.empty()) {
+                    if (once("bad:" + a.name + hex(a.id))) {
+                        Event e{ZFD_DDS_EVENT_REFUSED,
+                                bridgeable_name(a.name) ? a.name : std::string(),
+                                fmt::format("announcement of '{}' from {} refused: {}",
+                                            printable(a.name, 64), printable(a.origin, 63), bad)};
+                        e.instance_id = a.id;
+                        emit(e);
+                    }
+                    announced_.erase(key);
+                    continue;
+                }
+            }
             if (!infos[i].valid_data || infos[i].instance_state != DDS_IST_ALIVE ||
                 !w->writer_alive) {
                 announced_.erase(key);
                 continue;
             }
-            if (infos[i].publication_handle == ann_writer_handle_) continue;  // our own
-            a.slot_count = w->slot_count;
-            a.slot_capacity = w->slot_capacity;
             if (w->has_type_hash) {
                 TypeHash h{};
                 std::memcpy(h.data(), w->type_hash, h.size());
@@ -663,27 +690,6 @@ void Bridge::scan_announcements() {
             }
             a.alive = true;
             a.reliable = w->reliable;
-            a.origin.assign(w->origin, ::strnlen(w->origin, sizeof w->origin));
-            // Hostile or malformed announcements never reach a segment.
-            std::string bad;
-            if (!bridgeable_name(a.name)) {
-                bad = "its name is not one a bridge carries";
-            } else if (a.slot_count == 0 || a.slot_count > kMaxAnnouncedSlots ||
-                       a.slot_capacity == 0 || a.slot_capacity > kMaxAnnouncedCapacity ||
-                       a.slot_capacity * a.slot_count > kMaxAnnouncedTotal) {
-                bad = fmt::format("impossible geometry: {} slots of {} bytes", a.slot_count,
-                                  a.slot_capacity);
-            }
-            if (!bad.empty()) {
-                if (once("bad:" + a.name + hex(a.id))) {
-                    Event e{ZFD_DDS_EVENT_REFUSED, bridgeable_name(a.name) ? a.name : std::string(),
-                            fmt::format("announcement of '{}' from {} refused: {}",
-                                        printable(a.name, 64), printable(a.origin, 63), bad)};
-                    e.instance_id = a.id;
-                    emit(e);
-                }
-                continue;
-            }
             announced_[key] = std::move(a);
         }
         dds_return_loan(ann_reader_, samples, n);
