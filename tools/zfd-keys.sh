@@ -46,7 +46,11 @@ readonly E_FAIL=1 E_USAGE=2 E_EXISTS=3 E_NOPKI=4
 readonly GOV_XSD=https://www.omg.org/spec/DDS-SECURITY/20170901/omg_shared_ca_governance.xsd
 readonly PERM_XSD=https://www.omg.org/spec/DDS-SECURITY/20170901/omg_shared_ca_permissions.xsd
 
-usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
+# The header comment; run by zfd, the commands are named as zfd's ("zfd keys init").
+usage() {
+    awk -v prog="$prog" 'NR > 1 && !/^#/ { exit }
+        NR > 1 { sub(/^# ?/, ""); if (prog != "zfd-keys.sh") gsub(/zfd-keys\.sh/, prog); print }' "$0"
+}
 die() { local code=$1; shift; echo "$prog: $*" >&2; exit "$code"; }
 usage_error() { echo "$prog: $*" >&2; echo "Run '$prog help' for usage." >&2; exit $E_USAGE; }
 
@@ -238,11 +242,19 @@ staging_dir() {
     mkdir -p -- "$parent" || die $E_FAIL "cannot create $parent"
     mktemp -d "$parent/.zfd-keys.XXXXXX" || die $E_FAIL "cannot create a directory in $parent"
 }
+# -h or --help anywhere among a command's arguments.
+wants_help() {
+    local a
+    for a in "$@"; do [[ $a == -h || $a == --help ]] && return 0; done
+    return 1
+}
+
 staging=
 cleanup() { [[ -n $staging && -d $staging ]] && rm -rf -- "$staging"; return 0; }
 trap cleanup EXIT
 
 cmd_init() {
+    wants_help "$@" && { usage; exit 0; }
     [[ $# -ge 1 && $1 != -* ]] || usage_error "init: missing DIR"
     local dir=$1 days=3650 domains=0-230 rtps=NONE extra=()
     shift
@@ -299,6 +311,7 @@ cmd_init() {
 }
 
 cmd_host() {
+    wants_help "$@" && { usage; exit 0; }
     [[ $# -ge 2 && $1 != -* && $2 != -* ]] || usage_error "host: missing DIR or NAME"
     local dir=$1 name=$2 days=365 when=valid
     local pub=$'zfd/segments\n' sub=$'zfd/segments\n' parts=''

@@ -41,6 +41,13 @@ int check(const std::vector<std::string>& args) {
     std::string dir;
     bool xml = false;
     for (std::size_t i = 1; i < args.size(); ++i) {
+        if (args[i] == "-h" || args[i] == "--help") {
+            std::printf("usage: zfd keys check DIR [--xml]\n"
+                        "  checks DIR as `zfd bridge --security DIR` does (exit 0: usable, 1: refused,\n"
+                        "  and why); --xml prints the Cyclone DDS <Security> configuration for\n"
+                        "  CYCLONEDDS_URI of other DDS programs on the secured domain\n");
+            return kExitOk;
+        }
         if (args[i] == "--xml") {
             xml = true;
         } else if (dir.empty() && !args[i].empty() && args[i][0] != '-') {

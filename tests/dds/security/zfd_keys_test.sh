@@ -53,6 +53,8 @@ check "no arguments is a usage error (2)" exits 2 bash "$keys"
 check "unknown command is a usage error (2)" exits 2 bash "$keys" frobnicate
 check "help succeeds and names both commands" bash -c "bash '$keys' help | grep -q 'init DIR' && bash '$keys' help | grep -q 'host DIR NAME'"
 check "help is the header text only (ends with the exit codes, no code)" bash -c "bash '$keys' help | tail -1 | grep -q 'not a PKI made by' && ! bash '$keys' help | grep -q 'set -e'"
+check "init --help and host ... --help print the usage, make nothing (0)" bash -c "bash '$keys' init '$work/nothing' --help | grep -q 'init DIR' && bash '$keys' host '$work/nothing' x -h | grep -q 'host DIR NAME' && test ! -e '$work/nothing'"
+check "run as zfd keys, the usage names zfd keys" bash -c "ZFD_KEYS_NAME='zfd keys' bash '$keys' help | grep -q '^  zfd keys init DIR' && ! ZFD_KEYS_NAME='zfd keys' bash '$keys' help | grep -q 'zfd-keys.sh'"
 check "init without DIR is a usage error (2)" exits 2 bash "$keys" init
 check "host on a directory that is no PKI exits 4" exits 4 bash "$keys" host "$work" alpha
 check "init makes a PKI" bash "$keys" init "$pki" --extra-topic 'DDSPerf*'
