@@ -18,7 +18,7 @@ the payload pattern and the segment name never appear on the link (tcpdump
 inside a host's namespace), while the same capture without security shows
 both; a host of another CA sees no segment and its samples never reach a
 mirror (a host of the right CA does, through the same door); a host allowed
-zfd/a only mirrors a, is denied b and keeps running; an expired, tampered,
+zfd/a only mirrors a, is denied b and keeps running; an expired, missing, unreadable, tampered,
 mismatched or foreign credential is refused at start with a message naming
 it (exit 1), by the bridge's checks and, for a <Security> section in
 CYCLONEDDS_URI, by Cyclone. At the end no key file is left, and zfdhosts has
@@ -385,9 +385,16 @@ class Refused(unittest.TestCase):
         forged = KEYS.copy("alice", "forged")
         for f in ("identity_certificate.pem", "identity_private_key.pem"):
             shutil.copy(os.path.join(KEYS.host("mallory"), f), forged)
+        unreadable = KEYS.copy("alice", "unreadable")
+        os.remove(os.path.join(unreadable, "governance.p7s"))
+        os.mkdir(os.path.join(unreadable, "governance.p7s"))
+        keyless = KEYS.copy("alice", "keyless")
+        os.remove(os.path.join(keyless, "identity_private_key.pem"))
         cases = (
             (KEYS.host("old"), "expired", "certificate expired on"),
             (os.path.join(KEYS.dir, "nowhere"), "missing_file", "No such file"),
+            (keyless, "missing_file", "identity_private_key.pem"),
+            (unreadable, "unreadable_file", "governance.p7s: not a regular file"),
             (tampered, "bad_signature", "permissions.p7s"),
             (mixed, "key_mismatch", "does not belong"),
             (forged, "untrusted_certificate", "not signed by the identity CA"),
@@ -421,7 +428,7 @@ class Refused(unittest.TestCase):
                 cp = r.refused("a", "--security", KEYS.host("alice"), env={"CYCLONEDDS_URI": uri})
                 self.assertEqual(cp.returncode, 1, (cp.stdout, cp.stderr))
                 self.assertIn("has a <Security> section of its own", cp.stderr)
-            figure("secured bridge: expired, missing, tampered, mismatched and foreign credentials "
+            figure("secured bridge: expired, missing, unreadable, tampered, mismatched and foreign credentials "
                    "refused at start (exit 1, the file and the problem named); expired credentials "
                    "in CYCLONEDDS_URI refused by Cyclone (exit 1)")
 
