@@ -443,4 +443,16 @@ if __name__ == "__main__":
         if shutil.which(tool) is None:
             print(f"skip: {tool} not found (Debian packages tcpdump, openssl)")
             sys.exit(zfdhosts.SKIP_EXIT)
-    unittest.main(verbosity=2)
+    # SIGTERM (Meson's timeout) stops the run like SIGINT at any moment, also
+    # while no hosts are up (making the credentials): `with` blocks close the
+    # hosts, and the key files go at exit. (A SystemExit inside a test would
+    # only fail that test and let the next one start.)
+    def on_sigterm(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        unittest.main(verbosity=2)
+    except KeyboardInterrupt as e:
+        print(f"stopped: {e}", file=sys.stderr)
+        sys.exit(128 + signal.SIGTERM)
