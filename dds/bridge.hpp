@@ -8,7 +8,8 @@
 //
 // Invariants: a segment is exported by at most one exporter on a host (the
 // export claim); a mirror (ZFD_SEGMENT_MIRROR) is never exported; a mirror
-// is only ever written by the importer that created it, in sequence order.
+// is only ever written by the importer that created it, in sequence order;
+// a bridge given security credentials runs with them or not at all.
 #pragma once
 
 #include <zerodds/flatdata.h>
@@ -59,6 +60,7 @@ struct BridgeConfig {
     bool export_all = false;
     bool import_all = false;
     std::optional<std::string> config;  // Cyclone XML; none: CYCLONEDDS_URI
+    std::optional<std::string> security_dir;  // DDS Security credentials (security_config.hpp)
     std::string origin;                 // empty: "<hostname> pid <pid>"
     std::int64_t source_grace_ns = 5'000'000'000;
     zfd_dds_event_fn on_event = nullptr;
@@ -235,6 +237,12 @@ public:
     dds_qos_t* writer_qos() const;                  // caller frees (dds_delete_qos)
     dds_qos_t* reader_qos(bool reliable, std::uint32_t depth) const;
     std::string dds_error(const char* what, dds_return_t rc) const;
+    // A DDS topic, writer or reader of segment `name` could not be made:
+    // reports it. A refusal by DDS Security (the permissions) is a DENIED
+    // event, and the name is not tried again in that direction.
+    void entity_failed(const std::string& name, bool is_export, const char* what,
+                       dds_return_t rc);
+    bool denied(const std::string& name, bool is_export) const;
 
 private:
     explicit Bridge(const BridgeConfig& config);
@@ -259,6 +267,9 @@ private:
 
     mutable std::mutex filters_mu_;
     std::vector<std::string> allow_, deny_;
+
+    mutable std::mutex denied_mu_;
+    std::set<std::pair<std::string, bool>> denied_;  // (name, is_export) refused by permissions
 
     std::mutex event_mu_;
     std::mutex ann_mu_;  // the announcement writer

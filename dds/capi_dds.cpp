@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <new>
 #include <string>
@@ -21,6 +23,40 @@ struct zfd_dds_bridge {
 namespace {
 
 constexpr std::uint32_t kKnownFlags = ZFD_DDS_BEST_EFFORT | ZFD_DDS_EXPORT_ALL | ZFD_DDS_IMPORT_ALL;
+
+// zfd_dds_bridge_options grows at its end, versioned by struct_size: the
+// first version ended before security_dir (a caller built against it passes
+// that size, and security_dir counts as NULL). A larger size than this
+// library's is accepted when every byte it does not know is zero.
+constexpr std::uint32_t kBridgeOptionsV1Size = offsetof(zfd_dds_bridge_options, security_dir);
+constexpr std::uint32_t kBridgeOptionsSize = sizeof(zfd_dds_bridge_options);
+constexpr std::uint32_t kMaxPlausibleStructSize = 4096;  // above: never initialised
+
+// The options as this library knows them (fields past the caller's struct
+// as zeros), or false with the reason.
+bool read_bridge_options(const zfd_dds_bridge_options& o, zfd_dds_bridge_options* out,
+                         std::string* why) {
+    const std::uint32_t size = o.struct_size;
+    const bool known = size == kBridgeOptionsV1Size || size == kBridgeOptionsSize;
+    if (!known && (size < kBridgeOptionsSize || size > kMaxPlausibleStructSize)) {
+        *why = fmt::format("options struct_size is {} (expected {} or {}; call "
+                           "zfd_dds_bridge_options_init)",
+                           size, kBridgeOptionsV1Size, kBridgeOptionsSize);
+        return false;
+    }
+    const auto* bytes = reinterpret_cast<const unsigned char*>(&o);
+    for (std::uint32_t i = kBridgeOptionsSize; i < size; ++i) {
+        if (bytes[i] != 0) {
+            *why = fmt::format("options struct_size is {} and byte {} beyond this library's {} is "
+                               "non-zero (an option this version does not support)",
+                               size, i, kBridgeOptionsSize);
+            return false;
+        }
+    }
+    std::memset(out, 0, sizeof *out);
+    std::memcpy(out, &o, std::min(size, kBridgeOptionsSize));
+    return true;
+}
 
 void write_error(zfd_error* err, int32_t code, const std::string& message) noexcept {
     if (err == nullptr || err->struct_size < offsetof(zfd_error, message) + 1) return;
@@ -110,13 +146,8 @@ int32_t zfd_dds_bridge_create(const zfd_dds_bridge_options* opts, zfd_dds_bridge
         *out_bridge = nullptr;
         zfd_dds_bridge_options defaults;
         zfd_dds_bridge_options_init(&defaults);
-        const zfd_dds_bridge_options& o = opts != nullptr ? *opts : defaults;
-        if (o.struct_size < sizeof(zfd_dds_bridge_options)) {
-            why = fmt::format("options struct_size is {} (expected {}; call "
-                              "zfd_dds_bridge_options_init)",
-                              o.struct_size, sizeof(zfd_dds_bridge_options));
-            return ZFD_E_INVAL;
-        }
+        zfd_dds_bridge_options o;
+        if (!read_bridge_options(opts != nullptr ? *opts : defaults, &o, &why)) return ZFD_E_INVAL;
         if ((o.flags & ~kKnownFlags) != 0 || o.reserved != 0) {
             why = fmt::format("options.flags {:#x} has unknown bits, or reserved is not 0", o.flags);
             return ZFD_E_INVAL;
@@ -129,6 +160,10 @@ int32_t zfd_dds_bridge_create(const zfd_dds_bridge_options* opts, zfd_dds_bridge
             why = "options.source_grace_ns is negative";
             return ZFD_E_INVAL;
         }
+        if (o.security_dir != nullptr && o.security_dir[0] == '\0') {
+            why = "options.security_dir is empty (NULL for no DDS Security from the bridge)";
+            return ZFD_E_INVAL;
+        }
         zdds::BridgeConfig config;
         config.domain_id = o.domain_id;
         config.best_effort = (o.flags & ZFD_DDS_BEST_EFFORT) != 0;
@@ -139,6 +174,7 @@ int32_t zfd_dds_bridge_create(const zfd_dds_bridge_options* opts, zfd_dds_bridge
         config.source_grace_ns = o.source_grace_ns;
         config.on_event = o.on_event;
         config.event_arg = o.event_arg;
+        if (o.security_dir != nullptr) config.security_dir = o.security_dir;
         std::unique_ptr<zdds::Bridge> bridge;
         const int32_t rc = zdds::Bridge::create(config, &bridge, &why);
         if (rc != ZFD_OK) return rc;

@@ -78,10 +78,8 @@ void Exporter::run() {
         dds_delete_qos(qos);
     }
     if (topic_ <= 0 || writer_ <= 0) {
-        Event e{ZFD_DDS_EVENT_ERROR, name_,
-                bridge_.dds_error("cannot create the DDS writer", topic_ <= 0 ? topic_ : writer_)};
-        e.is_export = true;
-        bridge_.emit(e);
+        bridge_.entity_failed(name_, /*is_export=*/true, "cannot create the DDS writer",
+                              topic_ <= 0 ? topic_ : writer_);
         finished_.store(true);
         return;
     }

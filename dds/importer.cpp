@@ -137,9 +137,8 @@ bool Importer::open_reader(bool reliable) {
             return true;
         }
     }
-    bridge_.emit(Event{ZFD_DDS_EVENT_ERROR, name_,
-                       bridge_.dds_error("cannot create the DDS reader",
-                                         topic_ <= 0 ? topic_ : (reader_ <= 0 ? reader_ : waitset_))});
+    bridge_.entity_failed(name_, /*is_export=*/false, "cannot create the DDS reader",
+                          topic_ <= 0 ? topic_ : (reader_ <= 0 ? reader_ : waitset_));
     return false;
 }
 

@@ -20,6 +20,9 @@ packages=(meson ninja-build g++ pkg-config libfmt-dev libxxhash-dev libgtest-dev
 # The DDS bridge (Meson feature dds) and its cross-host tests: Cyclone DDS (ddsc,
 # idlc, ddsperf), iproute2 for the network namespaces the tests make.
 packages+=(cyclonedds-dev cyclonedds-tools iproute2)
+# DDS Security of the bridge: libssl-dev (libcrypto checks the credentials),
+# openssl (zfd keys makes them), tcpdump (the tests look at the wire).
+packages+=(libssl-dev openssl tcpdump)
 # tools/run-sanitizers.sh: clang for the TSan and libFuzzer builds (libclang-rt-14-dev
 # holds their runtimes), llvm for llvm-symbolizer (readable sanitizer stacks).
 packages+=(clang libclang-rt-14-dev llvm)

@@ -20,18 +20,30 @@ exporting bridge, importing bridge -> reader), so each latency row also gets a
 floor line: ddsperf's p50 plus two raw futex hand-offs (zfd-bench's
 floor-futex row, measured right after the zfd row).
 
-Run as root: ``python3 bench/dds/bridge_bench.py [--quick] [--json] [--pin]``
-(needs a build: $ZFD_BUILD_DIR, default build/; exit 77 where namespaces cannot
-be made). The bridges run on DDS domain 1, away from ddsperf's domain 0.
+``--security``: the same rows again with DDS Security on (Cyclone's plugins;
+every participant authenticated, data and discovery of every topic signed and
+encrypted, credentials made by ``zfd keys`` for this run and removed after):
+"zfd+sec" (both bridges ``zfd bridge --security``) and "ddsperf+sec" (ddsperf
+with the same kind of credentials in its CYCLONEDDS_URI), in the same run and
+interleaved with the open rows. zfd+sec is held against ddsperf+sec; a last
+table gives each system's secured figure over its open one.
+
+Run as root: ``python3 bench/dds/bridge_bench.py [--quick] [--json] [--pin]
+[--security]`` (needs a build: $ZFD_BUILD_DIR, default build/; exit 77 where
+namespaces cannot be made). The bridges run on DDS domain 1 (secured: 2), away
+from ddsperf's domain 0; each pair carries only its own segments (--allow).
 SPDX-License-Identifier: Apache-2.0
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -49,31 +61,95 @@ DOMAIN = "1"
 # Sleeping hand-offs zfd adds to DDS's one-way path: the writer wakes the
 # exporting bridge, the importing bridge wakes the reader.
 HANDOFFS = 2
+SECURE_DOMAIN = "2"
+
+
+class Keys:
+    """DDS Security credentials for one run (`zfd keys`), in a private temp dir
+    removed at teardown (and at exit): per host, one for the bridge (zfd/*) and
+    one for ddsperf (its DDSPerf* topics, in any partition)."""
+
+    def __init__(self):
+        self.dir = None
+        self._xml = {}
+
+    def make(self):
+        if self.dir is not None:
+            return
+        self.dir = tempfile.mkdtemp(prefix="zfd-bench-keys-")
+        atexit.register(self.remove)
+        pki = os.path.join(self.dir, "pki")
+        self._keys("init", pki, "--extra-topic", "DDSPerf*")
+        for h in ("a", "b"):
+            self._keys("host", pki, f"zfd_{h}", "--publish", "*", "--subscribe", "*")
+            self._keys("host", pki, f"perf_{h}", "--extra-publish", "DDSPerf*", "--extra-subscribe", "DDSPerf*",
+                       "--partition", "*")
+
+    def _keys(self, *args):
+        cp = subprocess.run([ZFD, "keys", *args], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "LD_LIBRARY_PATH": LIBS})
+        if cp.returncode != 0:
+            raise RuntimeError(f"zfd keys {' '.join(args)}: {cp.stderr.strip()}")
+        return cp.stdout
+
+    def host(self, name):
+        return os.path.join(self.dir, "pki", "hosts", name)
+
+    def xml(self, name):
+        """The Cyclone <Security> configuration of credentials `name` (`zfd keys check --xml`)."""
+        if name not in self._xml:
+            self._xml[name] = self._keys("check", self.host(name), "--xml").strip()
+        return self._xml[name]
+
+    def remove(self):
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+            self._xml.clear()
 
 
 class Zfd:
-    """One `zfd bridge` per host for the whole run; fresh segment names per row."""
+    """One `zfd bridge` per host for the whole run (with --security: secured by
+    the run's credentials, on their own domain); fresh segment names per row."""
 
-    def __init__(self):
+    def __init__(self, keys=None):
+        self.keys = keys
         self.bridges = []
         self.row = 0
+        self.prefix = "bench_sec_" if keys else "bench_zfd_"
 
     def env(self):
         return {"LD_LIBRARY_PATH": LIBS}
 
     def setup(self, hosts):
+        if self.keys:
+            self.keys.make()
         for h in ("a", "b"):
-            self.bridges.append(hosts.popen(h, [ZFD, "bridge", "--domain", DOMAIN, "-q", "--grace", "1000"],
-                                            env=self.env(), stdout=subprocess.DEVNULL))
+            argv = [ZFD, "bridge", "-q", "--grace", "1000", "--allow", self.prefix + "*"]
+            if self.keys:
+                argv += ["--domain", SECURE_DOMAIN, "--security", self.keys.host(f"zfd_{h}")]
+            else:
+                argv += ["--domain", DOMAIN]
+            p = hosts.popen(h, argv, env=self.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            self.bridges.append(p)
+        for p in self.bridges:  # credentials refused, say: fail at once, with the reason
+            try:
+                p.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                continue
+            raise RuntimeError(f"{p.zfd_argv} exited {p.returncode}: {p.stderr.read().strip()[-400:]}")
 
     def teardown(self, hosts):
         for p in self.bridges:
             hosts.stop(p)
+            p.stderr.close()
         self.bridges.clear()
+        if self.keys:
+            self.keys.remove()
 
     def _names(self, what):
         self.row += 1
-        return f"bench_{what}{self.row}"
+        return f"{self.prefix}{what}{self.row}"
 
     @staticmethod
     def _json_line(p, timeout):
@@ -135,9 +211,27 @@ def main(argv=None):
             print(f"bridge_bench: {path} not found; build first (meson compile -C {BUILD})",
                   file=sys.stderr)
             return 2
-    z = Zfd()
-    system = bench.System("zfd", z.latency, z.throughput, setup=z.setup, teardown=z.teardown)
-    return bench.main(argv, extra_systems=[system])
+    def add_arguments(ap):
+        ap.add_argument("--security", action="store_true",
+                        help="also measure zfd+sec and ddsperf+sec: the same rows with DDS Security on")
+
+    def systems(args):
+        z = Zfd()
+        out = [bench.System("zfd", z.latency, z.throughput, setup=z.setup, teardown=z.teardown)]
+        if args.security:
+            keys = Keys()
+            zs = Zfd(keys)
+
+            def perf_env(hosts):
+                keys.make()
+                return {h: {"CYCLONEDDS_URI": hosts.cyclone_uri(h) + keys.xml(f"perf_{h}")} for h in ("a", "b")}
+
+            out += [bench.ddsperf_system("ddsperf" + bench.SECURE_SUFFIX, perf_env),
+                    bench.System("zfd" + bench.SECURE_SUFFIX, zs.latency, zs.throughput,
+                                 setup=zs.setup, teardown=zs.teardown)]
+        return out
+
+    return bench.main(argv, extra_systems=systems, add_arguments=add_arguments)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,12 @@ ddsperf's)::
     sys.exit(bench.main(extra_systems=[bench.System("zfd", zfd_latency, zfd_throughput,
                                                     setup=start_bridges, teardown=stop_bridges)]))
 
+A system measured with DDS Security on is named with SECURE_SUFFIX ("zfd+sec");
+``ddsperf_system("ddsperf+sec", env)`` gives ddsperf's rows with per-host
+environments (a CYCLONEDDS_URI with a <Security> section). Secured rows are
+held against ddsperf+sec's when measured, and a last table gives each secured
+row over the same system's open row (bench/dds/bridge_bench.py --security).
+
 Run: ``python3 bench/dds/ddsperf_bench.py [--quick] [--json] [--sizes 64,1k,64k]``
 as root (exit 77 where simulated hosts cannot be made).
 """
@@ -79,7 +85,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 # zfdhosts lives with the tests; ZFDHOSTS_DIR overrides where to find it.
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -90,6 +96,10 @@ import zfdhosts  # noqa: E402
 DDSPERF = os.environ.get("DDSPERF", "ddsperf")
 DEFAULT_SIZES = (64, 1024, 65536)
 BASELINE = "ddsperf"
+#: A system measured with DDS Security on is named with this suffix ("zfd+sec").
+#: Its rows are compared with ddsperf's own secured rows ("ddsperf+sec") when
+#: those were measured, and with the same system's open rows (security's cost).
+SECURE_SUFFIX = "+sec"
 #: zfd throughput must reach this fraction of ddsperf's at each size.
 THROUGHPUT_TARGET = 0.8
 #: zfd one-way latency p50 may be at most this multiple of ddsperf's.
@@ -302,8 +312,14 @@ def throughput_from_sub(system: str, size: int, lines: Sequence[SubLine]) -> Thr
 # Running ddsperf on the hosts
 # ---------------------------------------------------------------------------
 
-def _ddsperf(hosts: "zfdhosts.Hosts", host: str, args: Sequence[str]) -> tuple[subprocess.Popen, "zfdhosts.OutputLines"]:
-    p = hosts.popen(host, [DDSPERF, "-i", str(DDSPERF_DOMAIN), *args],
+#: Per host, what to add to a ddsperf's environment (e.g. a CYCLONEDDS_URI with
+#: a <Security> section); None: the host's own (hosts.cyclone_uri).
+HostEnv = "Mapping[str, Mapping[str, str]] | None"
+
+
+def _ddsperf(hosts: "zfdhosts.Hosts", host: str, args: Sequence[str],
+             env: HostEnv = None) -> tuple[subprocess.Popen, "zfdhosts.OutputLines"]:
+    p = hosts.popen(host, [DDSPERF, "-i", str(DDSPERF_DOMAIN), *args], env=(env or {}).get(host),
                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return p, zfdhosts.OutputLines(p.stdout)
 
@@ -316,14 +332,15 @@ def _wait(p: subprocess.Popen, timeout: float, what: str) -> int:
 
 
 def _run_pair(hosts: "zfdhosts.Hosts", src: str, dst: str, src_mode: Sequence[str],
-              dst_mode: Sequence[str], run_for: float, linger: float = 0.0) -> tuple[int, str, str]:
+              dst_mode: Sequence[str], run_for: float, linger: float = 0.0,
+              env: HostEnv = None) -> tuple[int, str, str]:
     """ddsperf `dst_mode` on dst, then ddsperf `src_mode` on src for run_for seconds,
     both waiting (at most MATCH_WAIT_S) for the other to match before they start.
     linger: seconds dst may go on printing after src ended. Both are stopped
     before returning (src's exit status, src's output, dst's output)."""
     match = ["-Qminmatch:1", f"-Qinitwait:{MATCH_WAIT_S:g}"]
-    far, far_out = _ddsperf(hosts, dst, ["-D", f"{run_for + MATCH_WAIT_S + 5:g}", *match, *dst_mode])
-    near, near_out = _ddsperf(hosts, src, ["-D", f"{run_for:g}", *match, *src_mode])
+    far, far_out = _ddsperf(hosts, dst, ["-D", f"{run_for + MATCH_WAIT_S + 5:g}", *match, *dst_mode], env)
+    near, near_out = _ddsperf(hosts, src, ["-D", f"{run_for:g}", *match, *src_mode], env)
     try:
         rc = _wait(near, run_for + MATCH_WAIT_S + 15, f"ddsperf {src_mode[0]}")
         if linger:
@@ -335,11 +352,11 @@ def _run_pair(hosts: "zfdhosts.Hosts", src: str, dst: str, src_mode: Sequence[st
 
 
 def ddsperf_latency(hosts: "zfdhosts.Hosts", size: int, duration: float,
-                    src: str = "a", dst: str = "b") -> Latency:
+                    src: str = "a", dst: str = "b", env: HostEnv = None) -> Latency:
     """ddsperf ping on src, pong on dst; one-way = round trip / 2."""
     # ping's first ping goes out 1 s after start and its first second is dropped
     # as warm-up: run duration + 2 s to keep `duration` seconds of figures.
-    rc, text, _ = _run_pair(hosts, src, dst, ["ping", "size", str(size)], ["pong"], duration + 2)
+    rc, text, _ = _run_pair(hosts, src, dst, ["ping", "size", str(size)], ["pong"], duration + 2, env=env)
     try:
         lat = latency_from_ping(BASELINE, size, parse_ping_lines(text))
     except RuntimeError as e:
@@ -349,12 +366,13 @@ def ddsperf_latency(hosts: "zfdhosts.Hosts", size: int, duration: float,
 
 
 def ddsperf_throughput(hosts: "zfdhosts.Hosts", size: int, duration: float,
-                       src: str = "a", dst: str = "b") -> Throughput:
+                       src: str = "a", dst: str = "b", env: HostEnv = None) -> Throughput:
     """ddsperf pub (unpaced, reliable, keep-all) on src, sub on dst."""
     # sub's per-second lines are not in phase with pub's start and stop: the
     # first and last seconds with data are partial and dropped, so run duration
     # + 1 s; sub may print its last second's line for 1.2 s after pub ended.
-    rc, _, text = _run_pair(hosts, src, dst, ["pub", "size", str(size)], ["sub"], duration + 1, linger=1.2)
+    rc, _, text = _run_pair(hosts, src, dst, ["pub", "size", str(size)], ["sub"], duration + 1, linger=1.2,
+                            env=env)
     try:
         thr = throughput_from_sub(BASELINE, size, parse_sub_lines(text))
     except RuntimeError as e:
@@ -364,6 +382,15 @@ def ddsperf_throughput(hosts: "zfdhosts.Hosts", size: int, duration: float,
 
 
 DDSPERF_SYSTEM = System(BASELINE, ddsperf_latency, ddsperf_throughput)
+
+
+def ddsperf_system(name: str, env: "Callable[[zfdhosts.Hosts], Mapping[str, Mapping[str, str]]]") -> System:
+    """ddsperf's rows under another name with per-host environments, e.g.
+    ``ddsperf_system("ddsperf+sec", lambda hosts: {"a": {"CYCLONEDDS_URI": ...}, ...})``
+    (env is called with the hosts at each row)."""
+    return System(name,
+                  lambda hosts, size, duration: ddsperf_latency(hosts, size, duration, env=env(hosts)),
+                  lambda hosts, size, duration: ddsperf_throughput(hosts, size, duration, env=env(hosts)))
 
 
 # ---------------------------------------------------------------------------
@@ -383,21 +410,48 @@ class Results:
                 return r
         return None
 
+    def baseline(self, kind: str, system: str, size: int):
+        """The ddsperf row a system's row is held against: ddsperf+sec's for a
+        secured system when measured, else ddsperf's; None for ddsperf's own."""
+        if system.split(SECURE_SUFFIX)[0] == BASELINE:
+            return None
+        if system.endswith(SECURE_SUFFIX):
+            base = self.row(kind, BASELINE + SECURE_SUFFIX, size)
+            if base is not None:
+                return base
+        return self.row(kind, BASELINE, size)
+
     def ratios(self) -> list[dict]:
-        """Each non-baseline row against ddsperf's at the same size, with its target."""
+        """Each non-baseline row against its ddsperf row at the same size, with
+        its target; then each secured row against the same system's open row
+        (kinds security_throughput and security_latency_p50: what is kept, and
+        what it costs, with security on; no target)."""
         out = []
         for r in self.throughput:
-            base = self.row("throughput", BASELINE, r.size)
-            if r.system != BASELINE and base and base.samples_per_s > 0:
+            base = self.baseline("throughput", r.system, r.size)
+            if base and base.samples_per_s > 0:
                 x = r.samples_per_s / base.samples_per_s
                 out.append({"kind": "throughput", "system": r.system, "size": r.size, "ratio": x,
-                            "target": f">= {THROUGHPUT_TARGET}", "met": x >= THROUGHPUT_TARGET})
+                            "vs": base.system, "target": f">= {THROUGHPUT_TARGET}",
+                            "met": x >= THROUGHPUT_TARGET})
         for r in self.latency:
-            base = self.row("latency", BASELINE, r.size)
-            if r.system != BASELINE and base and base.p50_us > 0:
+            base = self.baseline("latency", r.system, r.size)
+            if base and base.p50_us > 0:
                 x = r.p50_us / base.p50_us
                 out.append({"kind": "latency_p50", "system": r.system, "size": r.size, "ratio": x,
-                            "target": f"<= {LATENCY_TARGET}", "met": x <= LATENCY_TARGET})
+                            "vs": base.system, "target": f"<= {LATENCY_TARGET}", "met": x <= LATENCY_TARGET})
+        for r in self.throughput:
+            open_row = self.row("throughput", r.system[:-len(SECURE_SUFFIX)], r.size) \
+                if r.system.endswith(SECURE_SUFFIX) else None
+            if open_row and open_row.samples_per_s > 0:
+                out.append({"kind": "security_throughput", "system": r.system, "size": r.size,
+                            "ratio": r.samples_per_s / open_row.samples_per_s, "vs": open_row.system})
+        for r in self.latency:
+            open_row = self.row("latency", r.system[:-len(SECURE_SUFFIX)], r.size) \
+                if r.system.endswith(SECURE_SUFFIX) else None
+            if open_row and open_row.p50_us > 0:
+                out.append({"kind": "security_latency_p50", "system": r.system, "size": r.size,
+                            "ratio": r.p50_us / open_row.p50_us, "vs": open_row.system})
         return out
 
     def to_json(self) -> dict:
@@ -456,16 +510,16 @@ def _measure_all(res: Results, hosts, systems, sizes, duration, kinds, repeat, s
                         r = fn(hosts, size, duration)
                     except Exception as e:  # noqa: BLE001 - one failed row must not lose the others
                         res.errors.append({"system": system.name, "kind": kind, "size": size, "error": str(e)})
-                        say(f"  {kind:10} {system.name:8} {_fmt_size(size):>6}: ERROR {e}")
+                        say(f"  {kind:10} {system.name:11} {_fmt_size(size):>6}: ERROR {e}")
                         continue
                     r.system = system.name
                     runs[system.name].append(r)
                     took = time.monotonic() - t0
                     if kind == "latency":
-                        say(f"  {kind:10} {system.name:8} {_fmt_size(size):>6}: p50 {r.p50_us:8.2f} us  "
+                        say(f"  {kind:10} {system.name:11} {_fmt_size(size):>6}: p50 {r.p50_us:8.2f} us  "
                             f"p99 {r.p99_us:8.2f} us  ({took:.1f} s)")
                     else:
-                        say(f"  {kind:10} {system.name:8} {_fmt_size(size):>6}: {r.samples_per_s:12.0f} /s "
+                        say(f"  {kind:10} {system.name:11} {_fmt_size(size):>6}: {r.samples_per_s:12.0f} /s "
                             f"{r.mb_per_s:9.1f} MB/s  ({took:.1f} s)")
             for system in active:
                 got = runs[system.name]
@@ -489,6 +543,16 @@ def _fmt_size(n: int) -> str:
     return f"{n} B"
 
 
+def _name_order(system: str) -> tuple:
+    """Open rows before secured ones; within each, ddsperf first."""
+    base = system[:-len(SECURE_SUFFIX)] if system.endswith(SECURE_SUFFIX) else system
+    return (system.endswith(SECURE_SUFFIX), base != BASELINE, base)
+
+
+def _row_order(r) -> tuple:
+    return _name_order(r.system)
+
+
 def format_table(res: Results) -> str:
     """The human-readable table: each size's ddsperf row first, other systems
     under it with their ratio to it and whether the target is met."""
@@ -502,35 +566,51 @@ def format_table(res: Results) -> str:
                    "compare ratios within one run, not figures across runs")
     if res.latency:
         out += ["", "One-way latency (round trip / 2), microseconds",
-                f"{'size':>8}  {'system':<10} {'p50':>9} {'p99':>9} {'round trips':>12}   "
+                f"{'size':>8}  {'system':<11} {'p50':>9} {'p99':>9} {'round trips':>12}   "
                 f"vs {BASELINE} p50 (target <= {LATENCY_TARGET}x)"]
         for size in sorted({r.size for r in res.latency}):
-            rows = sorted((r for r in res.latency if r.size == size), key=lambda r: r.system != BASELINE)
+            rows = sorted((r for r in res.latency if r.size == size), key=_row_order)
             for r in rows:
                 rt = ratios.get(("latency_p50", r.system, size))
                 note = f"{rt['ratio']:6.2f}x  {'met' if rt['met'] else 'MISSED'}" if rt else ""
-                out.append(f"{_fmt_size(size):>8}  {r.system:<10} {r.p50_us:9.2f} {r.p99_us:9.2f} "
+                if rt and rt["vs"] != BASELINE:
+                    note += f" (vs {rt['vs']})"
+                out.append(f"{_fmt_size(size):>8}  {r.system:<11} {r.p50_us:9.2f} {r.p99_us:9.2f} "
                            f"{r.round_trips:12d}   {note}")
                 # A system that adds sleeping hand-offs to DDS's path reports
                 # them (measured beside its row): its own floor is the
                 # baseline plus that many hand-offs.
-                base = next((b for b in rows if b.system == BASELINE), None)
+                vs = BASELINE + (SECURE_SUFFIX if r.system.endswith(SECURE_SUFFIX) else "")
+                base = next((b for b in rows if b.system == vs), None)
                 if base is not None and "handoff_p50_us" in r.extra:
                     k, h = r.extra["handoffs"], r.extra["handoff_p50_us"]
                     floor = base.p50_us + k * h
-                    out.append(f"{'':>8}  {'':<10} floor {floor:9.2f} = {BASELINE} p50 + {k} x "
+                    out.append(f"{'':>8}  {'':<11} floor {floor:9.2f} = {vs} p50 + {k} x "
                                f"{h:.2f} (futex hand-off measured beside it): {r.p50_us / floor:.2f}x")
     if res.throughput:
         out += ["", "Throughput (reliable), received per second",
-                f"{'size':>8}  {'system':<10} {'samples/s':>12} {'MB/s':>9} {'lost':>6}   "
+                f"{'size':>8}  {'system':<11} {'samples/s':>12} {'MB/s':>9} {'lost':>6}   "
                 f"vs {BASELINE} (target >= {THROUGHPUT_TARGET}x)"]
         for size in sorted({r.size for r in res.throughput}):
-            rows = sorted((r for r in res.throughput if r.size == size), key=lambda r: r.system != BASELINE)
+            rows = sorted((r for r in res.throughput if r.size == size), key=_row_order)
             for r in rows:
                 rt = ratios.get(("throughput", r.system, size))
                 note = f"{rt['ratio']:6.2f}x  {'met' if rt['met'] else 'MISSED'}" if rt else ""
-                out.append(f"{_fmt_size(size):>8}  {r.system:<10} {r.samples_per_s:12.0f} "
+                if rt and rt["vs"] != BASELINE:
+                    note += f" (vs {rt['vs']})"
+                out.append(f"{_fmt_size(size):>8}  {r.system:<11} {r.samples_per_s:12.0f} "
                            f"{r.mb_per_s:9.1f} {r.lost:6d}   {note}")
+    cost = [r for r in res.ratios() if r["kind"].startswith("security_")]
+    if cost:
+        out += ["", "DDS Security on vs off (secured row / open row of the same system, this run)",
+                f"{'size':>8}  {'system':<11} {'throughput':>11} {'latency p50':>12}"]
+        for size in sorted({r["size"] for r in cost}):
+            for system in sorted({r["system"] for r in cost if r["size"] == size}, key=_name_order):
+                thr = ratios.get(("security_throughput", system, size))
+                lat = ratios.get(("security_latency_p50", system, size))
+                out.append(f"{_fmt_size(size):>8}  {system:<11} "
+                           f"{(format(thr['ratio'], '10.2f') + 'x') if thr else '-':>11} "
+                           f"{(format(lat['ratio'], '11.2f') + 'x') if lat else '-':>12}")
     for e in res.errors:
         where = f" {_fmt_size(e['size'])}" if e["size"] else ""
         out.append(f"ERROR {e['kind']} {e['system']}{where}: {e['error']}")
@@ -557,8 +637,12 @@ def _cyclone_version() -> str:
         return "unknown"
 
 
-def main(argv: Sequence[str] | None = None, extra_systems: Sequence[System] = ()) -> int:
-    """Command line: measure ddsperf (and extra_systems) between two simulated hosts."""
+def main(argv: Sequence[str] | None = None,
+         extra_systems: "Sequence[System] | Callable[[argparse.Namespace], Sequence[System]]" = (),
+         add_arguments: "Callable[[argparse.ArgumentParser], None] | None" = None) -> int:
+    """Command line: measure ddsperf (and extra_systems) between two simulated hosts.
+    add_arguments(parser) may add options; extra_systems may be a function of the
+    parsed arguments returning the systems (ddsperf's own rows come first anyway)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="2 s per row instead of 5")
@@ -570,7 +654,11 @@ def main(argv: Sequence[str] | None = None, extra_systems: Sequence[System] = ()
     ap.add_argument("--pin", action="store_true",
                     help="pin every process of host a to CPU 0 and of host b to CPU 1 (default: not pinned)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    if add_arguments is not None:
+        add_arguments(ap)
     args = ap.parse_args(argv)
+    if callable(extra_systems):
+        extra_systems = extra_systems(args)
     duration = args.duration or (2.0 if args.quick else 5.0)
     if args.repeat < 1:
         ap.error("--repeat must be >= 1")

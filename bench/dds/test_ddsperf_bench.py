@@ -181,6 +181,32 @@ class PlugIn(unittest.TestCase):
         self.assertEqual({r["system"] for r in doc["latency"]}, {"ddsperf", "zfd"})
         self.assertEqual(len(doc["ratios"]), 5)
 
+    def test_secured_rows_against_secured_ddsperf_and_their_open_rows(self):
+        def fixed(name, p50, rate):
+            return bench.System(name,
+                                lambda h, size, d: bench.Latency("x", size, p50, 2 * p50, 100, d),
+                                lambda h, size, d: bench.Throughput.from_count("x", size, rate * d, d))
+
+        systems = [fixed("ddsperf", 10.0, 100_000), fixed("zfd", 12.0, 90_000),
+                   fixed("ddsperf+sec", 20.0, 50_000), fixed("zfd+sec", 24.0, 30_000)]
+        res = bench.run_benchmark(None, systems, [64], 1.0, config={"duration_s": 1.0})
+        r = {(x["kind"], x["system"]): x for x in res.ratios()}
+        self.assertEqual(r[("throughput", "zfd+sec")]["vs"], "ddsperf+sec")
+        self.assertAlmostEqual(r[("throughput", "zfd+sec")]["ratio"], 0.6)
+        self.assertFalse(r[("throughput", "zfd+sec")]["met"])
+        self.assertAlmostEqual(r[("latency_p50", "zfd+sec")]["ratio"], 1.2)
+        self.assertNotIn(("throughput", "ddsperf+sec"), r)  # a baseline has no target ratio
+        self.assertAlmostEqual(r[("security_throughput", "zfd+sec")]["ratio"], 30_000 / 90_000)
+        self.assertAlmostEqual(r[("security_throughput", "ddsperf+sec")]["ratio"], 0.5)
+        self.assertAlmostEqual(r[("security_latency_p50", "zfd+sec")]["ratio"], 2.0)
+        table = bench.format_table(res)
+        lines = table.splitlines()
+        self.assertIn("DDS Security on vs off", table)
+        self.assertIn("0.60x  MISSED (vs ddsperf+sec)", table)
+        cost = lines[lines.index(next(line for line in lines if "DDS Security on vs off" in line)) + 2:]
+        self.assertEqual([c.split()[2] for c in cost], ["ddsperf+sec", "zfd+sec"])
+        self.assertEqual(cost[1].split()[3:], ["0.33x", "2.00x"])
+
     def test_setup_and_teardown_around_all_rows(self):
         calls = []
 

@@ -41,7 +41,12 @@
  *   same name. An exporting bridge that vanishes without a word is waited
  *   for source_grace_ns before its mirrors close.
  * - Without DDS Security, whatever a bridge exports is readable by anyone on
- *   its DDS domain and network: narrow it with filters.
+ *   its DDS domain and network: narrow it with filters. With it
+ *   (security_dir, or a <Security> section in the DDS configuration),
+ *   Cyclone DDS's own plugins authenticate every participant by its X.509
+ *   certificate, grant each topic by signed permissions and encrypt the
+ *   traffic; a segment whose topic the permissions refuse this host is
+ *   reported (ZFD_DDS_EVENT_DENIED) and left alone, the others cross.
  *
  * Conventions are those of flatdata.h: functions return ZFD_OK or a negative
  * ZFD_E_* code, handles are opaque, creators hand out through **out and
@@ -101,6 +106,11 @@ typedef struct zfd_dds_bridge zfd_dds_bridge; /* opaque */
 #define ZFD_DDS_EVENT_REFUSED 6      /* bad input refused: a hostile or malformed sample or announcement */
 #define ZFD_DDS_EVENT_STATS 7        /* periodic counters of one exported or imported segment */
 #define ZFD_DDS_EVENT_ERROR 8        /* something failed; message says what */
+/** DDS Security permissions refuse this host the segment's topic (is_export:
+ *  publishing it; else subscribing to it). The bridge leaves that segment
+ *  alone for its lifetime (permissions are read when it starts) and keeps
+ *  bridging the others. Since: 0.2 */
+#define ZFD_DDS_EVENT_DENIED 9
 
 /** What a bridge reports. Valid only during the callback. */
 typedef struct zfd_dds_event {
@@ -136,6 +146,17 @@ typedef struct zfd_dds_bridge_options {
                                   vanished without ending it; default 5 s */
     zfd_dds_event_fn on_event; /* may be NULL */
     void *event_arg;           /* passed to on_event */
+    /* Added after the first version (struct_size 56 on LP64 means it is
+     * absent: NULL). */
+    const char *security_dir;  /* DDS Security: directory of this host's
+                                  credentials (identity_ca.pem,
+                                  identity_certificate.pem,
+                                  identity_private_key.pem, permissions_ca.pem,
+                                  governance.p7s, permissions.p7s; made by
+                                  `zfd keys host`). Checked before DDS starts;
+                                  NULL: no security from the bridge (the
+                                  configuration may still hold a <Security>
+                                  section of its own). Since: 0.2 */
 } zfd_dds_bridge_options;
 
 /** Options for zfd_dds_import of a named topic. */
@@ -152,8 +173,8 @@ typedef struct zfd_dds_import_options {
  * Bridge lifecycle
  * ====================================================================== */
 
-/** Fill *opts with defaults (domain 0, no flags, CYCLONEDDS_URI, grace 5 s).
- *  NULL is ignored. Since: 0.2 */
+/** Fill *opts with defaults (domain 0, no flags, CYCLONEDDS_URI, grace 5 s,
+ *  no security_dir). NULL is ignored. Since: 0.2 */
 ZFD_DDS_API void zfd_dds_bridge_options_init(zfd_dds_bridge_options *opts);
 
 /**
@@ -162,10 +183,31 @@ ZFD_DDS_API void zfd_dds_bridge_options_init(zfd_dds_bridge_options *opts);
  * zfd_dds_import or zfd_dds_bridge_start.
  * opts may be NULL (defaults). out_bridge receives the handle; free it with
  * zfd_dds_bridge_close. out_err may be NULL.
+ *
+ * The bridge creates its DDS domain from the configuration (opts->config,
+ * else CYCLONEDDS_URI) followed by, with opts->security_dir, the DDS Security
+ * section for the credentials there (Cyclone's authentication, access
+ * control and cryptographic plugins), then write batching. The credentials
+ * are checked first: every file present, regular and readable, the private
+ * key not readable by group or others and belonging to the certificate, the
+ * certificate valid now and issued by the identity CA, both documents signed
+ * by the permissions CA and intact, a grant for the certificate's subject
+ * valid now. Any failure is an error naming the file and the problem; the
+ * bridge never starts without the security it was asked for.
+ *
  * Returns ZFD_OK, ZFD_E_INVAL (NULL out_bridge, struct_size, unknown flags,
- * reserved not 0, origin longer than 63 bytes, negative grace),
- * ZFD_E_NOMEM, ZFD_E_SYSTEM (DDS refused: a bad configuration, no usable
- * interface; the message says which). Thread-safe. Since: 0.2
+ * reserved not 0, origin longer than 63 bytes, negative grace, empty
+ * security_dir, security_dir given while the configuration — its text or a
+ * file it names — has a <Security> section of its own), ZFD_E_NOMEM, ZFD_E_NOT_FOUND (security_dir or one of its
+ * files does not exist), ZFD_E_PERMISSION (credentials refused: unreadable,
+ * private key open to others, expired or not yet valid, key and certificate
+ * mismatched, certificate not from the identity CA, document tampered with or
+ * not signed by the permissions CA, no valid grant for this host),
+ * ZFD_E_UNSUPPORTED (Cyclone's security plugins are not installed),
+ * ZFD_E_EXISTS (security_dir given but this process uses the domain
+ * already, so its configuration cannot be set), ZFD_E_SYSTEM (DDS refused:
+ * a bad configuration, no usable interface, credentials Cyclone rejects; the
+ * message says which). Thread-safe. Since: 0.2
  */
 ZFD_DDS_API int32_t zfd_dds_bridge_create(const zfd_dds_bridge_options *opts,
                                           zfd_dds_bridge **out_bridge, zfd_error *out_err);
@@ -210,7 +252,8 @@ ZFD_DDS_API void zfd_dds_bridge_close(zfd_dds_bridge *bridge);
  * Returns ZFD_OK, ZFD_E_INVAL (NULL, or a name a bridge does not carry:
  * not a valid segment name, "segments", ".", or containing ".."),
  * ZFD_E_EXISTS (this bridge exports it already), ZFD_E_PERMISSION (the
- * filters exclude it).
+ * filters exclude it, or DDS Security permissions refused its topic before:
+ * ZFD_DDS_EVENT_DENIED).
  * Problems met later (a mirror under that name, another bridge exporting it)
  * are reported as events. Thread-safe. Since: 0.2
  */
@@ -231,7 +274,8 @@ ZFD_DDS_API void zfd_dds_import_options_init(zfd_dds_import_options *opts);
  * best-effort.
  * Returns ZFD_OK, ZFD_E_INVAL (NULL, a name a bridge does not carry as for
  * zfd_dds_export, bad options), ZFD_E_EXISTS (imported already, or a live
- * segment of that name exists here), ZFD_E_PERMISSION (filters), the other
+ * segment of that name exists here), ZFD_E_PERMISSION (filters, or
+ * DDS Security permissions refused its topic before), the other
  * codes of zfd_segment_create. Thread-safe. Since: 0.2
  */
 ZFD_DDS_API int32_t zfd_dds_import(zfd_dds_bridge *bridge, const char *name,

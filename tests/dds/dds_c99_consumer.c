@@ -14,7 +14,8 @@
 #define PIN(expr, value) _Static_assert((expr) == (value), #expr " == " #value)
 
 #if defined(__LP64__) || defined(_LP64)
-PIN(sizeof(zfd_dds_bridge_options), 56);
+PIN(sizeof(zfd_dds_bridge_options), 64);
+PIN(offsetof(zfd_dds_bridge_options, security_dir), 56); /* the first version ended here */
 PIN(offsetof(zfd_dds_bridge_options, config), 16);
 PIN(offsetof(zfd_dds_bridge_options, origin), 24);
 PIN(offsetof(zfd_dds_bridge_options, source_grace_ns), 32);
@@ -33,6 +34,8 @@ PIN(offsetof(zfd_dds_event, is_export), 72);
 PIN(ZFD_DDS_BEST_EFFORT, 1u);
 PIN(ZFD_DDS_EXPORT_ALL, 2u);
 PIN(ZFD_DDS_IMPORT_ALL, 4u);
+PIN(ZFD_DDS_EVENT_ERROR, 8);
+PIN(ZFD_DDS_EVENT_DENIED, 9);
 
 #define CHECK(c)                                                            \
     do {                                                                    \
@@ -57,6 +60,7 @@ int main(void) {
     zfd_dds_bridge_options_init(&o);
     CHECK(o.struct_size == sizeof o && o.domain_id == 0 && o.flags == 0);
     CHECK(o.config == NULL && o.origin == NULL && o.source_grace_ns == 5000000000LL);
+    CHECK(o.security_dir == NULL);
     zfd_dds_import_options_init(&io);
     CHECK(io.slot_count == 64 && io.slot_capacity == 65536 && io.has_type_hash == 0);
     /* Bad input: codes, no crash, nothing created. */
@@ -69,6 +73,20 @@ int main(void) {
         err.struct_size = sizeof err;
         CHECK(zfd_dds_bridge_create(&o, &out, &err) == ZFD_E_INVAL && out == NULL);
         CHECK(err.code == ZFD_E_INVAL && strstr(err.message, "flags") != NULL);
+        /* A caller of the first version (struct_size up to event_arg) gets
+         * past the size check: refused for the flags, not the size. */
+        o.struct_size = (uint32_t)offsetof(zfd_dds_bridge_options, security_dir);
+        CHECK(zfd_dds_bridge_create(&o, &out, &err) == ZFD_E_INVAL);
+        CHECK(strstr(err.message, "flags") != NULL);
+        /* A size between versions is refused as such. */
+        o.struct_size = (uint32_t)offsetof(zfd_dds_bridge_options, security_dir) + 4;
+        CHECK(zfd_dds_bridge_create(&o, &out, &err) == ZFD_E_INVAL);
+        CHECK(strstr(err.message, "struct_size") != NULL);
+        /* An empty security_dir is a mistake, not "no security". */
+        zfd_dds_bridge_options_init(&o);
+        o.security_dir = "";
+        CHECK(zfd_dds_bridge_create(&o, &out, &err) == ZFD_E_INVAL && out == NULL);
+        CHECK(strstr(err.message, "security_dir") != NULL);
     }
     CHECK(zfd_dds_bridge_filter(NULL, ZFD_DDS_ALLOW, "*") == ZFD_E_INVAL);
     CHECK(zfd_dds_bridge_start(NULL) == ZFD_E_INVAL);

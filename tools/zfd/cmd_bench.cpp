@@ -1,5 +1,6 @@
-// cmd_bench.cpp — zfd bench: runs zfd-bench, looked up next to this binary
-// first (/proc/self/exe), then in PATH.
+// cmd_bench.cpp — zfd bench: runs zfd-bench; and run_sibling, which runs a
+// companion program looked up next to this binary first (/proc/self/exe),
+// then in PATH (zfd-bench, zfd-keys).
 #include <fmt/format.h>
 #include <limits.h>
 #include <unistd.h>
@@ -13,10 +14,10 @@
 
 namespace zfd_tool {
 
-int cmd_bench(const std::vector<std::string>& args) {
-    constexpr const char* kBench = "zfd-bench";
+int run_sibling(const char* program, const char* cmd, const std::vector<std::string>& args,
+                const char* install_hint) {
     std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(kBench));
+    argv.push_back(const_cast<char*>(program));
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
 
@@ -31,24 +32,28 @@ int cmd_bench(const std::vector<std::string>& args) {
     std::fflush(stdout);
     std::fflush(stderr);
     if (!dir.empty()) {
-        const std::string sibling = dir + "/" + kBench;
+        const std::string sibling = dir + "/" + program;
         if (::access(sibling.c_str(), X_OK) == 0) {
             argv[0] = const_cast<char*>(sibling.c_str());
             ::execv(sibling.c_str(), argv.data());
-            error("bench", fmt::format("cannot run {}: {}", sibling, std::strerror(errno)));
+            error(cmd, fmt::format("cannot run {}: {}", sibling, std::strerror(errno)));
             return kExitError;
         }
     }
-    ::execvp(kBench, argv.data());
+    ::execvp(program, argv.data());
     const int err = errno;
     if (err == ENOENT) {
-        error("bench", fmt::format("{} not found (looked in {} and PATH); it is installed with "
-                                   "zerodds-flatdata's bench/ target",
-                                   kBench, dir.empty() ? "?" : dir));
+        error(cmd, fmt::format("{} not found (looked in {} and PATH); {}", program,
+                               dir.empty() ? "?" : dir, install_hint));
         return kExitUsage;
     }
-    error("bench", fmt::format("cannot run {}: {}", kBench, std::strerror(err)));
+    error(cmd, fmt::format("cannot run {}: {}", program, std::strerror(err)));
     return kExitError;
+}
+
+int cmd_bench(const std::vector<std::string>& args) {
+    return run_sibling("zfd-bench", "bench", args,
+                       "it is installed with zerodds-flatdata's bench/ target");
 }
 
 }  // namespace zfd_tool

@@ -31,6 +31,7 @@ const char* kind_name(std::uint32_t kind) {
         case ZFD_DDS_EVENT_REFUSED: return "refused";
         case ZFD_DDS_EVENT_STATS: return "stats";
         case ZFD_DDS_EVENT_ERROR: return "error";
+        case ZFD_DDS_EVENT_DENIED: return "denied";
         default: return "event";
     }
 }
@@ -61,6 +62,7 @@ void print_event(void* arg, const zfd_dds_event* e) {
         j["segment"] = e->segment;
         j["message"] = e->message;
         if (any_id) j["instance_id"] = hex_bytes(e->instance_id, ZFD_INSTANCE_ID_SIZE);
+        if (e->kind == ZFD_DDS_EVENT_DENIED) j["direction"] = e->is_export ? "export" : "import";
         if (stats || e->kind == ZFD_DDS_EVENT_MIRROR_CLOSED) {
             j["direction"] = e->is_export ? "export" : "import";
             j["samples"] = e->samples;
@@ -110,13 +112,21 @@ int cmd_bridge(const BridgeOptions& o) {
                  (o.no_import ? 0u : ZFD_DDS_IMPORT_ALL);
     opts.source_grace_ns = static_cast<std::int64_t>(o.grace_ms) * 1'000'000;
     if (!o.origin.empty()) opts.origin = o.origin.c_str();
+    if (!o.security_dir.empty()) opts.security_dir = o.security_dir.c_str();
     opts.on_event = print_event;
     opts.event_arg = &printer;
     zfd_error err{};
     err.struct_size = sizeof err;
     zfd_dds_bridge* bridge = nullptr;
     if (zfd_dds_bridge_create(&opts, &bridge, &err) != ZFD_OK) {
-        error("bridge", err.message);
+        std::string text = err.message;
+        if (!o.security_dir.empty() && text.rfind("DDS Security", 0) == 0) {
+            text += fmt::format(" (--security {})", o.security_dir);
+            if (std::strlen(err.message) + 1 == sizeof err.message) {
+                text += fmt::format("; `zfd keys check {}` says it in full", o.security_dir);
+            }
+        }
+        error("bridge", text);
         return kExitError;
     }
     for (const auto& g : o.allow) zfd_dds_bridge_filter(bridge, ZFD_DDS_ALLOW, g.c_str());
@@ -143,6 +153,10 @@ int cmd_bridge(const BridgeOptions& o) {
                      o.domain, o.best_effort ? "best-effort" : "reliable",
                      o.no_export ? "nothing" : "local segments",
                      o.no_import ? "only --import names" : "announced segments");
+        if (!o.security_dir.empty()) {
+            std::fprintf(stderr, "zfd bridge: DDS Security with the credentials in %s\n",
+                         o.security_dir.c_str());
+        }
     }
     int sig = 0;
     sigwait(&stop_signals, &sig);

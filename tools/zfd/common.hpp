@@ -145,7 +145,13 @@ struct SubOptions {
 };
 int cmd_sub(const SubOptions& o);
 
+// Runs `program` with args (next to this binary, else from PATH) in place of
+// this process; returns only when it could not be started (after saying so).
+int run_sibling(const char* program, const char* cmd, const std::vector<std::string>& args,
+                const char* install_hint);
 int cmd_bench(const std::vector<std::string>& args);
+// zfd keys: `check DIR [--xml]` here (DDS builds), anything else by zfd-keys.
+int cmd_keys(const std::vector<std::string>& args);
 
 struct BridgeOptions {
     std::uint32_t domain = 0;
@@ -159,6 +165,7 @@ struct BridgeOptions {
     bool no_import = false;
     std::uint64_t grace_ms = 5000;
     std::string origin;
+    std::string security_dir;  // empty: no --security
     bool json = false;
     bool quiet = false;
 };

@@ -9,6 +9,7 @@
 //   zfd sub NAME [...]           print samples as they arrive
 //   zfd bench [ARGS...]          run zfd-bench
 //   zfd bridge [...]             carry segments to and from other hosts over DDS
+//   zfd keys ARGS...             credentials for `zfd bridge --security` (zfd-keys; check)
 //
 // SPDX-License-Identifier: Apache-2.0
 #include <fmt/format.h>
@@ -46,6 +47,14 @@ int main(int argc, char** argv) {
             if (!rest.empty() && rest[0] == "--") rest.erase(rest.begin());
             return cmd_bench(rest);
         }
+    }
+
+    // `zfd keys ARGS...` likewise: zfd-keys (or `check` here) gets ARGS as they are.
+    if (argc >= 2 && std::string_view(argv[1]) == "keys") {
+        std::vector<std::string> rest(argv + 2, argv + argc);
+        if (!rest.empty() && rest[0] == "--") rest.erase(rest.begin());
+        if (rest.empty()) rest.emplace_back("help");
+        return cmd_keys(rest);
     }
 
     CLI::App app{"zfd — inspect and use zerodds-flatdata shared-memory segments", "zfd"};
@@ -178,12 +187,29 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     bridge->add_option("--origin", br_o.origin,
                        "how announcements describe this host (default: hostname and pid)");
+    bridge->add_option("--security", br_o.security_dir,
+                       "DDS Security: this host's credentials (made by `zfd keys host`); checked "
+                       "at start, the bridge refuses to run without them")
+        ->type_name("DIR");
     bridge->add_flag("--json", br_o.json, "one JSON object per line for every event");
     bridge->add_flag("-q,--quiet", br_o.quiet, "no periodic statistics, no start/stop lines");
     bridge->footer(
         "Interfaces, peers and everything else DDS: CYCLONEDDS_URI, as for any Cyclone DDS\n"
-        "program. Without DDS Security, what a bridge exports is readable by anyone on its\n"
-        "domain and network: narrow it with --allow.");
+        "program. Without DDS Security (--security DIR, or a <Security> section in\n"
+        "CYCLONEDDS_URI), what a bridge exports is readable by anyone on its domain and\n"
+        "network: narrow it with --allow. With it, segments whose topics the permissions\n"
+        "refuse this host are reported as 'denied' and left alone.");
+
+    // keys (handled above; registered for --help)
+    auto* keys = app.add_subcommand("keys", "make and check credentials for `zfd bridge --security`");
+    keys->allow_extras();
+    keys->footer(
+        "zfd keys init DIR                      a test PKI: both CAs, signed governance\n"
+        "zfd keys host DIR NAME --publish GLOB --subscribe GLOB\n"
+        "                                       DIR/hosts/NAME: one host's credentials\n"
+        "zfd keys check HOSTDIR [--xml]         check them as the bridge does; --xml prints\n"
+        "                                       the Cyclone configuration for CYCLONEDDS_URI\n"
+        "'zfd keys help' for every option (init and host run zfd-keys, next to zfd or in PATH).");
 
     // CLI11 reports an unknown first word only as "A subcommand is required".
     if (argc >= 2 && argv[1][0] != '-' && !known_subcommand(app, argv[1])) {
@@ -217,6 +243,7 @@ int main(int argc, char** argv) {
             return cmd_sub(sub_o);
         }
         if (*bench) return cmd_bench(bench->remaining());
+        if (*keys) return cmd_keys(keys->remaining());
         if (*bridge) {
 #if defined(ZFD_TOOL_HAVE_DDS)
             return cmd_bridge(br_o);
