@@ -28,6 +28,7 @@
 #include <new>
 #include <utility>
 
+#include "layout.hpp"
 #include "segment.hpp"
 #include "status.hpp"
 #include "status_map.hpp"
@@ -91,7 +92,12 @@ static_assert(ZFD_ORIGIN_SIZE == zerodds::flatdata::kOriginCapacity);
 // that was never initialised), not for a future version of the struct.
 constexpr std::uint32_t kMaxPlausibleStructSize = 4096;
 
-constexpr std::uint32_t kKnownSegmentFlags = ZFD_SEGMENT_REPLACE_STALE | ZFD_SEGMENT_MIRROR;
+constexpr std::uint32_t kKnownSegmentFlags =
+    ZFD_SEGMENT_REPLACE_STALE | ZFD_SEGMENT_MIRROR | ZFD_SEGMENT_OVERWRITE_OLDEST;
+constexpr std::uint32_t kKnownReaderFlags = ZFD_READER_HISTORY;
+static_assert(ZFD_SEGMENT_MIRROR == zerodds::flatdata::layout::kFlagMirror);
+static_assert(ZFD_SEGMENT_OVERWRITE_OLDEST == zerodds::flatdata::layout::kFlagOverwriteOldest);
+static_assert(ZFD_READER_HISTORY == zerodds::flatdata::layout::kReaderFlagHistory);
 constexpr std::uint32_t kModeBits = 0777;
 constexpr std::size_t kMaxNameLength = 200;
 
@@ -271,10 +277,11 @@ Status read_options(const zfd_segment_options* opts, SegmentConfig* config, Erro
         return fail(detail, Status::invalid_argument, 0,
                     "options.has_type_hash is {} (expected 0 or 1)", opts->has_type_hash);
     }
-    if (v2.history != 0) {
-        return fail(detail, Status::unsupported, 0,
-                    "options.history is {} (this version keeps no history; expected 0)",
-                    v2.history);
+    if (v2.history >= opts->slot_count) {
+        return fail(detail, Status::invalid_argument, 0,
+                    "options.history is {} (must be below options.slot_count {}: the writer needs "
+                    "a free slot besides the retained samples)",
+                    v2.history, opts->slot_count);
     }
     if (v2.reserved2 != 0) {
         return fail(detail, Status::invalid_argument, 0, "options.reserved2 is {} (expected 0)",
@@ -297,6 +304,8 @@ Status read_options(const zfd_segment_options* opts, SegmentConfig* config, Erro
     config->slot_capacity = opts->slot_capacity;
     config->mode = opts->mode;
     config->replace_stale = (opts->flags & ZFD_SEGMENT_REPLACE_STALE) != 0;
+    config->overwrite_oldest = (opts->flags & ZFD_SEGMENT_OVERWRITE_OLDEST) != 0;
+    config->history = v2.history;
     config->mirror = mirror;
     std::memcpy(config->mirror_of.data(), v2.mirror_of, config->mirror_of.size());
     config->origin.assign(v2.origin, origin_len);
@@ -459,8 +468,9 @@ int32_t zfd_segment_get_info(const zfd_segment* segment, zfd_segment_info* out_i
         info.owner_alive = core.owner_alive ? 1u : 0u;
         info.next_sequence = core.next_sequence;
         std::memcpy(info.instance_id, core.instance_id.data(), ZFD_INSTANCE_ID_SIZE);
-        info.flags = core.mirror ? ZFD_SEGMENT_MIRROR : 0u;
-        info.history = 0;
+        info.flags = (core.mirror ? ZFD_SEGMENT_MIRROR : 0u) |
+                     (core.overwrite_oldest ? ZFD_SEGMENT_OVERWRITE_OLDEST : 0u);
+        info.history = core.history;
         std::memcpy(info.mirror_of, core.mirror_of.data(), ZFD_INSTANCE_ID_SIZE);
         const std::size_t n = std::min(core.origin.size(), sizeof info.origin - 1);
         std::memcpy(info.origin, core.origin.data(), n);
@@ -544,9 +554,11 @@ int32_t zfd_reader_open(zfd_segment* segment, uint32_t flags, zfd_reader** out_r
     return guarded([&]() -> std::int32_t {
         if (out_reader == nullptr) return ZFD_E_INVAL;
         *out_reader = nullptr;
-        if (segment == nullptr || flags != 0) return ZFD_E_INVAL;
+        if (segment == nullptr || (flags & ~kKnownReaderFlags) != 0) return ZFD_E_INVAL;
         std::unique_ptr<Reader> reader;
-        if (Status st = Reader::open(segment->seg, &reader); st != Status::ok) return to_code(st);
+        if (Status st = Reader::open(segment->seg, flags, &reader); st != Status::ok) {
+            return to_code(st);
+        }
         if (!reader) return ZFD_E_INTERNAL;
         // If this allocation throws, `reader` dies here and detaches.
         auto* handle = new zfd_reader{std::move(reader), segment->seg};
@@ -579,6 +591,14 @@ int32_t zfd_take(zfd_reader* reader, zfd_slot* out_slot, const void** out_data, 
     return guarded([&]() -> std::int32_t {
         if (reader == nullptr || out_slot == nullptr) return ZFD_E_INVAL;
         return to_code(reader->reader->take(out_slot, out_data, out_len, out_sequence));
+    });
+}
+
+int32_t zfd_take_latest(zfd_reader* reader, zfd_slot* out_slot, const void** out_data,
+                        size_t* out_len, uint64_t* out_sequence) {
+    return guarded([&]() -> std::int32_t {
+        if (reader == nullptr || out_slot == nullptr) return ZFD_E_INVAL;
+        return to_code(reader->reader->take_latest(out_slot, out_data, out_len, out_sequence));
     });
 }
 

@@ -2,17 +2,58 @@
 //
 // A futex word in shared memory, used without FUTEX_PRIVATE_FLAG so waiters
 // in other processes are woken. Wakers pay for a system call only when a
-// waiter is counted (see PROTOCOL.md, "Commit", for the ordering that makes
-// skipping safe). Every sleep is cut into slices of at most kMaxSleepSlice so
-// a lost wake-up or a dead peer costs bounded time.
+// waiter is counted. Skipping the call is a Dekker pair: the waker stores its
+// state change and then loads the waiter count; the sleeper increments the
+// count and then re-checks the state. Both sides need a store-load barrier.
+// The waker is the hot path (every commit, every release), the sleeper the
+// slow one, so the barrier is asymmetric: in a process registered for
+// membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) the waker's side is a
+// compiler barrier only, and the sleeper issues
+// membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED), which runs a full barrier on
+// every CPU running a registered process. A process that could not register
+// uses a real fence on its waker side; a sleeper that cannot issue the
+// membarrier caps its sleeps at kFallbackSliceNs. Every sleep is cut into
+// slices of at most kMaxSleepSliceNs so a dead peer costs bounded time.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
 namespace zerodds::flatdata::notify {
 
 inline constexpr std::int64_t kMaxSleepSliceNs = 100'000'000;  // 100 ms
+inline constexpr std::int64_t kFallbackSliceNs = 1'000'000;    // 1 ms, without membarrier
+
+// Registers this process for asymmetric barriers (idempotent; a system call
+// the first time in a process, so call it at setup, never on the hot path).
+// Also registers for MEMBARRIER_CMD_PRIVATE_EXPEDITED (writer_gate.hpp).
+// Returns true when the waker side may be a compiler barrier.
+bool register_process();
+
+namespace detail {
+extern std::atomic<bool> g_light_ok;    // waker side may be a compiler barrier
+extern std::atomic<bool> g_heavy_ok;    // MEMBARRIER_CMD_GLOBAL_EXPEDITED works
+extern std::atomic<bool> g_private_ok;  // MEMBARRIER_CMD_PRIVATE_EXPEDITED works
+}  // namespace detail
+
+// The waker's half of the Dekker pair: between a state change that sleepers
+// must see and the load of their count.
+inline void light_barrier() {
+    if (detail::g_light_ok.load(std::memory_order_relaxed)) {
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+    } else {
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+    }
+}
+
+// The sleeper's half: between counting itself and re-checking the state.
+// False when only a fence could be issued (then sleeps are kept short).
+bool heavy_barrier();
+
+// The writer gate's half (process-private): every thread of this process
+// has passed a full barrier when it returns true.
+bool private_heavy_barrier();
 
 // Monotonic clock in ns (vDSO, no system call).
 std::int64_t now_ns();
@@ -23,10 +64,11 @@ std::int64_t coarse_now_ns();
 void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected, std::int64_t timeout_ns);
 void futex_wake_all(std::atomic<std::uint32_t>* word);
 
-// Bumps `word` and wakes its sleepers if `waiters` is non-zero. The caller's
-// state change must be a seq_cst operation issued before this call.
+// Bumps `word` and wakes its sleepers if `waiters` is non-zero. The caller
+// has made its state change visible and passed light_barrier() (or a
+// stronger one) before this call.
 inline void wake_if_waiting(std::atomic<std::uint32_t>& waiters, std::atomic<std::uint32_t>& word) {
-    if (waiters.load(std::memory_order_seq_cst) != 0) {
+    if (waiters.load(std::memory_order_relaxed) != 0) {
         word.fetch_add(1, std::memory_order_seq_cst);
         futex_wake_all(&word);
     }
@@ -74,11 +116,13 @@ bool wait_until(Ready&& ready, std::atomic<std::uint32_t>& waiters,
         if (deadline.expired()) return ready();
         waiters.fetch_add(1, std::memory_order_seq_cst);
         const std::uint32_t seen = word.load(std::memory_order_seq_cst);
+        const bool ordered = heavy_barrier();
         if (ready()) {
             waiters.fetch_sub(1, std::memory_order_seq_cst);
             return true;
         }
-        futex_wait(&word, seen, deadline.remaining_ns());
+        const std::int64_t left = deadline.remaining_ns();
+        futex_wait(&word, seen, ordered ? left : std::min(left, kFallbackSliceNs));
         waiters.fetch_sub(1, std::memory_order_seq_cst);
         if (ready()) return true;
     }
