@@ -29,6 +29,7 @@
 #include <utility>
 
 #include "layout.hpp"
+#include "liveness.hpp"
 #include "segment.hpp"
 #include "status.hpp"
 #include "status_map.hpp"
@@ -87,6 +88,8 @@ constexpr std::uint32_t kInfoSize = sizeof(zfd_segment_info);
 static_assert(kOptionsV1Size == 48 && kInfoV1Size == 96);
 static_assert(ZFD_INSTANCE_ID_SIZE == zerodds::flatdata::kInstanceIdSize);
 static_assert(ZFD_ORIGIN_SIZE == zerodds::flatdata::kOriginCapacity);
+static_assert(ZFD_CLAIM_ROLES == zerodds::flatdata::liveness::kClaimRoles);
+static_assert(ZFD_CLAIM_EXPORT == zerodds::flatdata::liveness::kClaimExport);
 
 // An options struct_size above this is taken for garbage (an options struct
 // that was never initialised), not for a future version of the struct.
@@ -429,6 +432,7 @@ void zfd_segment_close(zfd_segment* segment) {
     try {
         // The owner's close is the writer's end even while readers keep the
         // Segment object alive: discard loans, tell readers, unlink.
+        if (segment->seg) segment->seg->release_all_claims();
         if (segment->seg && segment->seg->is_owner()) segment->seg->close_owner();
     } catch (...) {
         // Swallowed: a destructor never fails. The handle is freed anyway.
@@ -478,6 +482,20 @@ int32_t zfd_segment_get_info(const zfd_segment* segment, zfd_segment_info* out_i
         // bytes beyond this version's struct are left untouched.
         std::memcpy(out_info, &info, size >= kInfoSize ? kInfoSize : kInfoV1Size);
         return ZFD_OK;
+    });
+}
+
+int32_t zfd_segment_claim(zfd_segment* segment, uint32_t role) {
+    return guarded([&]() -> std::int32_t {
+        if (segment == nullptr) return ZFD_E_INVAL;
+        return to_code(segment->seg->claim(role));
+    });
+}
+
+int32_t zfd_segment_release_claim(zfd_segment* segment, uint32_t role) {
+    return guarded([&]() -> std::int32_t {
+        if (segment == nullptr) return ZFD_E_INVAL;
+        return to_code(segment->seg->release_claim(role));
     });
 }
 

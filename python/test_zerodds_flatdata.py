@@ -365,6 +365,15 @@ class NamedSegmentTest(unittest.TestCase):
         self.assertEqual(seqs, list(range(seqs[0], seqs[0] + count)))
         self.assertEqual(leftovers(), [])
 
+    def test_claims(self):
+        name = unique_name("claims")
+        with zfd.Segment.create(name, slot_count=2, slot_capacity=8) as owner, \
+                zfd.Segment.open(name) as other:
+            self.assertTrue(owner.claim(zfd.CLAIM_EXPORT))
+            self.assertFalse(other.claim(zfd.CLAIM_EXPORT))
+            owner.release_claim(zfd.CLAIM_EXPORT)
+            self.assertTrue(other.claim(zfd.CLAIM_EXPORT))
+
     def test_type_hash_mismatch_on_open(self):
         name = unique_name("hash")
         good, bad = zfd.type_hash(b"Point{x:f64@0,y:f64@8}/16/8"), zfd.type_hash(b"Point{x:f32@0}/4/4")

@@ -78,6 +78,8 @@ SEGMENT_OVERWRITE_OLDEST = 1 << 2   # since 0.2: the writer never waits for read
 READER_HISTORY = 1 << 0             # since 0.2: zfd_reader_open gets the retained samples first
 INSTANCE_ID_SIZE = 16
 ORIGIN_SIZE = 64
+CLAIM_ROLES = 64
+CLAIM_EXPORT = 0
 
 
 # ---------------------------------------------------------------------------
@@ -168,6 +170,8 @@ _PROTOTYPES = {
     "zfd_slot_data": (c_int32, [_SEG, _slot, POINTER(c_void_p), POINTER(c_uint64)]),
     "zfd_commit_in_place": (c_int32, [_SEG, _slot, c_size_t, POINTER(c_uint64)]),
     "zfd_commit_with_sequence": (c_int32, [_SEG, _slot, c_size_t, c_uint64]),
+    "zfd_segment_claim": (c_int32, [_SEG, c_uint32]),
+    "zfd_segment_release_claim": (c_int32, [_SEG, c_uint32]),
     "zfd_commit": (c_int32, [_SEG, _slot, c_void_p, c_size_t, POINTER(c_uint64)]),
     "zfd_discard": (c_int32, [_SEG, _slot]),
     "zfd_publish": (c_int32, [_SEG, c_void_p, c_size_t, POINTER(c_uint64)]),
@@ -427,6 +431,18 @@ class Segment:
             instance_id=bytes(raw.instance_id), flags=raw.flags,
             mirror_of=bytes(raw.mirror_of) if raw.flags & SEGMENT_MIRROR else None,
             origin=raw.origin.decode(errors="replace"), history=raw.history)
+
+    def claim(self, role: int) -> bool:
+        """Take exclusive claim `role` on this named segment; False if another
+        handle or process holds it. Given back by release_claim() or close()."""
+        rc = _lib.zfd_segment_claim(self._h, role)
+        if rc == E_EXISTS:
+            return False
+        _check(rc, "zfd_segment_claim")
+        return True
+
+    def release_claim(self, role: int) -> None:
+        _check(_lib.zfd_segment_release_claim(self._h, role), "zfd_segment_release_claim")
 
     # -- writer side (owner only) -------------------------------------------
 

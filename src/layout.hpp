@@ -119,9 +119,15 @@ struct alignas(kCacheLine) SegmentHeader {
     std::atomic<std::uint64_t> evict_high;  // 1 + the highest position ever evicted (set before evictions moves)
 
     // Line 7: futex words; only touched when a waiter is counted above.
+    // The armed flags say "someone is (about to be) asleep on the current
+    // futex value": a waker bumps and wakes only if it clears one, so a burst
+    // of commits or releases wakes a sleeper once, not once per event.
     alignas(kCacheLine) std::atomic<std::uint32_t> data_futex;
     std::atomic<std::uint32_t> space_futex;
     std::atomic<std::uint32_t> change_futex;
+    std::atomic<std::uint32_t> data_armed;
+    std::atomic<std::uint32_t> space_armed;
+    std::atomic<std::uint32_t> change_armed;
 
     // Lines 8-9: provenance, written once before `state` goes ready.
     alignas(kCacheLine) std::uint8_t instance_id[kInstanceIdBytes];  // random; unique to this lifetime
@@ -211,6 +217,7 @@ static_assert(offsetof(SegmentHeader, membership) == 408);
 static_assert(offsetof(SegmentHeader, evictions) == 416);
 static_assert(offsetof(SegmentHeader, evict_high) == 424);
 static_assert(offsetof(SegmentHeader, data_futex) == 448);
+static_assert(offsetof(SegmentHeader, data_armed) == 460);
 static_assert(offsetof(SegmentHeader, instance_id) == 512);
 static_assert(offsetof(SegmentHeader, mirror_of) == 528);
 static_assert(offsetof(SegmentHeader, flags) == 544);

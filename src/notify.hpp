@@ -64,13 +64,36 @@ std::int64_t coarse_now_ns();
 void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected, std::int64_t timeout_ns);
 void futex_wake_all(std::atomic<std::uint32_t>* word);
 
-// Bumps `word` and wakes its sleepers if `waiters` is non-zero. The caller
-// has made its state change visible and passed light_barrier() (or a
-// stronger one) before this call.
-inline void wake_if_waiting(std::atomic<std::uint32_t>& waiters, std::atomic<std::uint32_t>& word) {
-    if (waiters.load(std::memory_order_relaxed) != 0) {
-        word.fetch_add(1, std::memory_order_seq_cst);
-        futex_wake_all(&word);
+// One place sleepers wait for one kind of event: how many are counted, the
+// futex word they sleep on, and whether one has armed it since the last
+// wake (all three in shared memory).
+struct WaitPoint {
+    std::atomic<std::uint32_t>& waiters;
+    std::atomic<std::uint32_t>& word;
+    std::atomic<std::uint32_t>& armed;
+};
+
+// Bumps the word and wakes its sleepers if one is counted and one armed it
+// since the last wake; otherwise costs two loads and no system call. The
+// caller has made its state change visible and passed light_barrier() (or a
+// stronger one) before this call: that and the sleeper's heavy_barrier() are
+// the store-load pair that makes the load of `waiters` safe to skip on.
+//
+// Why no wake-up is lost once a sleeper is counted (its steps are in
+// wait_until): a sleeper counts itself, reads the word, arms, passes
+// heavy_barrier(), then looks at the state once more before it sleeps on the
+// value it read. A waker whose clear of `armed` comes before that arm
+// ordered its state change before it, so the sleeper's last look sees the
+// new state and it does not sleep; a waker whose clear comes after finds
+// `armed` set (by this sleeper or another) and bumps and wakes, and the bump
+// changes the value the sleeper read, so its futex wait returns at once if
+// it had not started yet. A sleeper woken re-arms before it sleeps again.
+// (tests/model/notify.pml checks this.)
+inline void wake_if_waiting(const WaitPoint& p) {
+    if (p.waiters.load(std::memory_order_relaxed) != 0 &&
+        p.armed.exchange(0, std::memory_order_seq_cst) != 0) {
+        p.word.fetch_add(1, std::memory_order_seq_cst);
+        futex_wake_all(&p.word);
     }
 }
 
@@ -99,8 +122,7 @@ struct Deadline {
 // end the wait early with a status of its own; it is re-evaluated after every
 // wake-up. Returns true when ready.
 template <typename Ready>
-bool wait_until(Ready&& ready, std::atomic<std::uint32_t>& waiters,
-                std::atomic<std::uint32_t>& word, const Deadline& deadline) {
+bool wait_until(Ready&& ready, const WaitPoint& p, const Deadline& deadline) {
     if (ready()) return true;
     const std::int64_t spin = spin_budget_ns();
     if (spin > 0) {
@@ -114,16 +136,17 @@ bool wait_until(Ready&& ready, std::atomic<std::uint32_t>& waiters,
     }
     for (;;) {
         if (deadline.expired()) return ready();
-        waiters.fetch_add(1, std::memory_order_seq_cst);
-        const std::uint32_t seen = word.load(std::memory_order_seq_cst);
+        p.waiters.fetch_add(1, std::memory_order_seq_cst);
+        const std::uint32_t seen = p.word.load(std::memory_order_seq_cst);
+        p.armed.store(1, std::memory_order_seq_cst);
         const bool ordered = heavy_barrier();
-        if (ready()) {
-            waiters.fetch_sub(1, std::memory_order_seq_cst);
+        if (ready()) {  // after arming and the barrier: see wake_if_waiting
+            p.waiters.fetch_sub(1, std::memory_order_seq_cst);
             return true;
         }
         const std::int64_t left = deadline.remaining_ns();
-        futex_wait(&word, seen, ordered ? left : std::min(left, kFallbackSliceNs));
-        waiters.fetch_sub(1, std::memory_order_seq_cst);
+        futex_wait(&p.word, seen, ordered ? left : std::min(left, kFallbackSliceNs));
+        p.waiters.fetch_sub(1, std::memory_order_seq_cst);
         if (ready()) return true;
     }
 }

@@ -488,7 +488,7 @@ Status Reader::wait(std::int64_t timeout_ns) {
             result = st;
             return true;
         },
-        s.hdr->data_waiters, s.hdr->data_futex, deadline);
+        s.data_point(), deadline);
     return result;
 }
 

@@ -484,7 +484,7 @@ Status Segment::wait_for_change(std::uint64_t last_generation, std::int64_t time
     Impl& s = *impl_;
     const notify::Deadline deadline(timeout_ns);
     const bool changed = notify::wait_until([&] { return s.generation() != last_generation; },
-                                            s.hdr->change_waiters, s.hdr->change_futex, deadline);
+                                            s.change_point(), deadline);
     return changed ? Status::ok : Status::timeout;
 }
 
@@ -529,6 +529,48 @@ Status Segment::evict_stale(std::int64_t max_age_ns, std::uint32_t* out_evicted)
     if (evicted != 0) s.slot_freed(evicted);
     if (out_evicted != nullptr) *out_evicted = evicted;
     return Status::ok;
+}
+
+Status Segment::claim(std::uint32_t role) {
+    Impl& s = *impl_;
+    if (role >= liveness::kClaimRoles) return Status::invalid_argument;
+    if (!s.named) return Status::unsupported;
+    const std::uint64_t bit = std::uint64_t{1} << role;
+    std::lock_guard lock(s.readers_mutex);
+    if ((s.claims & bit) != 0) return Status::ok;
+    if (!s.region->try_lock_byte(liveness::claim_byte(role))) return Status::exists;
+    s.claims |= bit;
+    return Status::ok;
+}
+
+Status Segment::release_claim(std::uint32_t role) {
+    Impl& s = *impl_;
+    if (role >= liveness::kClaimRoles) return Status::invalid_argument;
+    const std::uint64_t bit = std::uint64_t{1} << role;
+    std::lock_guard lock(s.readers_mutex);
+    if ((s.claims & bit) == 0) return Status::not_found;
+    s.region->unlock_byte(liveness::claim_byte(role));
+    s.claims &= ~bit;
+    return Status::ok;
+}
+
+void Segment::release_all_claims() {
+    Impl& s = *impl_;
+    std::lock_guard lock(s.readers_mutex);
+    for (std::uint64_t c = s.claims; c != 0; c &= c - 1) {
+        s.region->unlock_byte(liveness::claim_byte(static_cast<std::uint32_t>(__builtin_ctzll(c))));
+    }
+    s.claims = 0;
+}
+
+bool Segment::claim_held(std::uint32_t role) const {
+    const Impl& s = *impl_;
+    if (role >= liveness::kClaimRoles || !s.named) return false;
+    {
+        std::lock_guard lock(const_cast<Impl&>(s).readers_mutex);
+        if ((s.claims & (std::uint64_t{1} << role)) != 0) return true;
+    }
+    return s.region->byte_locked(liveness::claim_byte(role));
 }
 
 namespace {

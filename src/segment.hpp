@@ -124,6 +124,16 @@ public:
     std::uint64_t notify_generation() const;
     Status wait_for_change(std::uint64_t last_generation, std::int64_t timeout_ns);
 
+    // Exclusive claims on a named segment (any handle): role < kClaimRoles.
+    // claim: ok (also when this handle holds it already), exists (another
+    // handle or process holds it), unsupported (in-memory segment).
+    // release_claim: ok, not_found (this handle does not hold it).
+    Status claim(std::uint32_t role);
+    Status release_claim(std::uint32_t role);
+    void release_all_claims();
+    // Whether anyone (this handle included) holds claim `role`.
+    bool claim_held(std::uint32_t role) const;
+
     // Eviction and liveness (owner only).
     Status evict_stale(std::int64_t max_age_ns, std::uint32_t* evicted);
     Status mark_reader_disconnected(std::uint32_t reader_index);

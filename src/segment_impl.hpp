@@ -7,6 +7,7 @@
 #pragma once
 
 #include "layout.hpp"
+#include "notify.hpp"
 #include "region.hpp"
 #include "segment.hpp"
 #include "writer_gate.hpp"
@@ -102,6 +103,7 @@ struct Segment::Impl {
     // released when the last of them closes.
     std::mutex readers_mutex;
     std::uint32_t lock_refs[layout::kReaderEntries] = {};
+    std::uint64_t claims = 0;  // claim roles this handle holds (guarded by readers_mutex)
 
     // Consumer side: cached owner liveness.
     std::atomic<bool> owner_gone{false};
@@ -123,8 +125,17 @@ struct Segment::Impl {
         hdr->freed.fetch_add(count, std::memory_order_seq_cst);
         notify_space();
     }
-    void notify_space();  // wakes space and change waiters (caller passed a barrier)
-    void notify_data();   // wakes data and change waiters (caller passed a barrier)
+    void notify_space();  // wakes space and change waiters (after light_barrier)
+    void notify_data();   // wakes data and change waiters (after light_barrier)
+    notify::WaitPoint data_point() const {
+        return {hdr->data_waiters, hdr->data_futex, hdr->data_armed};
+    }
+    notify::WaitPoint space_point() const {
+        return {hdr->space_waiters, hdr->space_futex, hdr->space_armed};
+    }
+    notify::WaitPoint change_point() const {
+        return {hdr->change_waiters, hdr->change_futex, hdr->change_armed};
+    }
     // True when the owner closed or died (named: probed at most every 10 ms).
     bool owner_is_gone();
 

@@ -29,14 +29,14 @@ constexpr std::uint64_t kNoLimit = ~std::uint64_t{0};
 
 void Segment::Impl::notify_space() {
     notify::light_barrier();
-    notify::wake_if_waiting(hdr->space_waiters, hdr->space_futex);
-    notify::wake_if_waiting(hdr->change_waiters, hdr->change_futex);
+    notify::wake_if_waiting(space_point());
+    notify::wake_if_waiting(change_point());
 }
 
 void Segment::Impl::notify_data() {
     notify::light_barrier();
-    notify::wake_if_waiting(hdr->data_waiters, hdr->data_futex);
-    notify::wake_if_waiting(hdr->change_waiters, hdr->change_futex);
+    notify::wake_if_waiting(data_point());
+    notify::wake_if_waiting(change_point());
 }
 
 std::uint64_t Segment::Impl::generation() const {
@@ -237,7 +237,7 @@ Status Segment::reserve_wait(std::int64_t timeout_ns, std::uint64_t* out_token, 
             result = reserve(out_token, out_data);
             return result != Status::no_free_slot;
         },
-        s.hdr->space_waiters, s.hdr->space_futex, deadline);
+        s.space_point(), deadline);
     return result == Status::no_free_slot ? Status::timeout : result;
 }
 

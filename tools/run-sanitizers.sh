@@ -83,7 +83,7 @@ import json, os, re, subprocess, sys
 mode, build_dir = sys.argv[1], os.path.realpath(sys.argv[2])
 data = json.load(sys.stdin)
 EXCLUDED_SUITES = {"bench", "fuzz"}
-UNINSTRUMENTED_NAME = re.compile(r"python|ctypes|rust|cargo|pkg-?config|node|golang|java|dlopen", re.I)
+UNINSTRUMENTED_NAME = re.compile(r"python|ctypes|rust|cargo|pkg-?config|node|golang|java|dlopen|zfdhosts", re.I)
 UNINSTRUMENTED_HOST = {"python", "cargo", "rustc", "node", "go", "java", "pytest"}
 outputs = {t["id"]: t["filename"] for t in data["targets"]}
 by_file = {f: tid for tid, files in outputs.items() for f in files}

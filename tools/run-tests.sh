@@ -16,6 +16,9 @@ source tools/setup-common.sh
 BUILD_DIR=${BUILD_DIR:-build}
 packages=(meson ninja-build g++ pkg-config libfmt-dev libxxhash-dev libgtest-dev libgmock-dev
           python3 abigail-tools binutils libcli11-dev nlohmann-json3-dev spin)
+# The DDS bridge (Meson feature dds) and its cross-host tests: Cyclone DDS (ddsc,
+# idlc, ddsperf), iproute2 for the network namespaces the tests make.
+packages+=(cyclonedds-dev cyclonedds-tools iproute2)
 # tools/run-sanitizers.sh: clang for the TSan and libFuzzer builds (libclang-rt-14-dev
 # holds their runtimes), llvm for llvm-symbolizer (readable sanitizer stacks).
 packages+=(clang libclang-rt-14-dev llvm)
@@ -24,7 +27,8 @@ packages+=(clang libclang-rt-14-dev llvm)
 install_missing "${packages[@]}"
 
 # ---- 2. configure (reconfigure an existing build dir; wipe it if that fails) ----
-configure_build "$BUILD_DIR"
+# The dds feature is required here: the test command must not pass by skipping it.
+configure_build "$BUILD_DIR" -Ddds=enabled
 
 # ---- 3. build ----
 echo "== meson compile -C $BUILD_DIR"

@@ -23,11 +23,13 @@ install_missing() {
     "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
-# configure_build DIR: meson setup DIR (warnings as errors, no wrap
-# downloads); an existing DIR is reconfigured, and wiped if that fails.
+# configure_build DIR [OPTION...]: meson setup DIR (warnings as errors, no wrap
+# downloads, and the given -D options); an existing DIR is reconfigured, and
+# wiped if that fails.
 configure_build() {
     local dir=$1
-    local setup_args=(--wrap-mode=nodownload -Dwerror=true)
+    shift
+    local setup_args=(--wrap-mode=nodownload -Dwerror=true "$@")
     if [[ -f $dir/meson-private/coredata.dat ]]; then
         echo "== meson setup --reconfigure $dir"
         if ! meson setup --reconfigure "$dir" "${setup_args[@]}"; then

@@ -262,7 +262,8 @@ ZFD_API int32_t zfd_segment_open(const char *name, const uint8_t *expected_type_
                                  zfd_segment **out_segment, zfd_error *out_err);
 
 /**
- * Close a segment handle. NULL is ignored. Readers opened from it keep the
+ * Close a segment handle. NULL is ignored. Claims taken through it are given
+ * back. Readers opened from it keep the
  * mapping alive until they are closed too. Closing the owner handle unlinks
  * the name and tells readers in other processes the owner is gone (they get
  * ZFD_E_PEER_GONE once they have taken what remains); open loans are
@@ -312,6 +313,32 @@ typedef struct zfd_segment_info {
  * Thread-safe. Since: 0.1 (instance_id, flags, history, mirror_of, origin: 0.2)
  */
 ZFD_API int32_t zfd_segment_get_info(const zfd_segment *segment, zfd_segment_info *out_info);
+
+/** Number of claim roles (zfd_segment_claim). */
+#define ZFD_CLAIM_ROLES 64
+/** Claim role a DDS bridge takes while it exports a segment: one exporter
+ *  per segment and host (libzerodds_flatdata_dds). */
+#define ZFD_CLAIM_EXPORT 0
+
+/**
+ * Take exclusive claim `role` (0..ZFD_CLAIM_ROLES-1) on a named segment, for
+ * processes that cooperate around it (for example so that only one bridge
+ * on a host exports it). The claim is a kernel-released lock on the segment
+ * object: it is held until zfd_segment_release_claim, zfd_segment_close of
+ * this handle, or the death of the process. Any handle (owner or consumer)
+ * may claim. Claiming a role this handle already holds succeeds.
+ * Returns ZFD_OK, ZFD_E_INVAL (NULL segment, role out of range),
+ * ZFD_E_EXISTS (another handle or process holds it), ZFD_E_UNSUPPORTED
+ * (in-memory segment). Thread-safe. Since: 0.2
+ */
+ZFD_API int32_t zfd_segment_claim(zfd_segment *segment, uint32_t role);
+
+/**
+ * Give back claim `role` taken through this handle.
+ * Returns ZFD_OK, ZFD_E_INVAL, ZFD_E_NOT_FOUND (this handle does not hold
+ * it). Thread-safe. Since: 0.2
+ */
+ZFD_API int32_t zfd_segment_release_claim(zfd_segment *segment, uint32_t role);
 
 /* ======================================================================
  * Writer side: owner handle only (else ZFD_E_PERMISSION); any thread

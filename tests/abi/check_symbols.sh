@@ -2,6 +2,8 @@
 # check_symbols.sh — the exported ABI is exactly the list we promise.
 #
 # Usage: check_symbols.sh <libzerodds_flatdata.so> <libzerodds_flatdata.map> <flatdata.h>
+#        [<first version node> <SONAME> <export macro>]   (defaults: ZFD_0.1,
+#        libzerodds_flatdata.so.0, ZFD_API; libzerodds_flatdata_dds passes its own)
 #
 # Compares three lists of names and fails on any difference in either direction:
 #   1. dynamic symbols the built library defines      (nm -D --defined-only)
@@ -12,13 +14,14 @@
 # node inherits the earlier one), and that the SONAME is libzerodds_flatdata.so.0.
 set -euo pipefail
 
-if [[ $# -ne 3 ]]; then
-    echo "usage: $0 <library.so> <version-script.map> <flatdata.h>" >&2
+if [[ $# -ne 3 && $# -ne 6 ]]; then
+    echo "usage: $0 <library.so> <version-script.map> <header.h> [<first node> <soname> <macro>]" >&2
     exit 2
 fi
 lib=$1 map=$2 header=$3
-first_node=ZFD_0.1
-soname_expected=libzerodds_flatdata.so.0
+first_node=${4:-ZFD_0.1}
+soname_expected=${5:-libzerodds_flatdata.so.0}
+api_macro=${6:-ZFD_API}
 
 for f in "$lib" "$map" "$header"; do
     [[ -r $f ]] || { echo "cannot read $f" >&2; exit 2; }
@@ -50,7 +53,7 @@ if ! grep -Eq "^[[:space:]]*${first_node//./\\.}[[:space:]]*\{" "$map"; then
 fi
 # "name node" for every global name: the node is the block the name sits in.
 sed -E ':a; s#/\*([^*]|\*+[^*/])*\*+/##g; /\/\*/ { N; ba }' "$map" |
-    awk '/^[[:space:]]*ZFD_[0-9.]+[[:space:]]*\{/ { node = $1; sub(/\{.*/, "", node) }
+    awk '/^[[:space:]]*ZFD_[A-Z_]*[0-9.]+[[:space:]]*\{/ { node = $1; sub(/\{.*/, "", node) }
          /global:/ { g = 1; sub(/.*global:/, "") }
          /local:/  { g = 0 }
          /\}/      { g = 0 }
@@ -64,7 +67,7 @@ while read -r n; do
         status=1
     fi
     prev=$n
-done < <(grep -oE '^[[:space:]]*ZFD_[0-9.]+[[:space:]]*\{' "$map" | tr -d ' {' )
+done < <(grep -oE '^[[:space:]]*ZFD_[A-Z_]*[0-9.]+[[:space:]]*\{' "$map" | tr -d ' {' )
 if grep -q '\*' "$tmp/map"; then
     echo "FAIL: $map uses a wildcard in global:; list every name explicitly" >&2
     status=1
@@ -72,7 +75,7 @@ fi
 
 # 3. Declared in the header: join lines, then every "ZFD_API <type> zfd_name(".
 tr '\n' ' ' < "$header" |
-    grep -oE 'ZFD_API[^;{}()]*\bzfd_[A-Za-z0-9_]+[[:space:]]*\(' |
+    grep -oE "${api_macro}"'[^;{}()]*\bzfd_[A-Za-z0-9_]+[[:space:]]*\(' |
     grep -oE 'zfd_[A-Za-z0-9_]+[[:space:]]*\($' | tr -d ' (' | sort -u > "$tmp/header"
 grep -q . "$tmp/header" || { echo "no ZFD_API functions found in $header" >&2; exit 1; }
 
@@ -123,6 +126,12 @@ done < "$tmp/nm.raw"
 soname=$(readelf -d "$lib" | sed -nE 's/.*\(SONAME\).*\[(.*)\].*/\1/p')
 if [[ $soname != "$soname_expected" ]]; then
     echo "FAIL: SONAME is '${soname}', expected '$soname_expected'" >&2
+    status=1
+fi
+
+# The shared-memory library never needs DDS (the bridge is its own library).
+if [[ $soname_expected == libzerodds_flatdata.so.0 ]] && readelf -d "$lib" | grep -q 'NEEDED.*libddsc'; then
+    echo "FAIL: $lib needs libddsc; DDS belongs to libzerodds_flatdata_dds only" >&2
     status=1
 fi
 

@@ -204,7 +204,7 @@ std::vector<Case> cases(Named& named) {
                   NO_SAMPLE = ZFD_E_NO_SAMPLE, TIMEOUT = ZFD_E_TIMEOUT,
                   DETACHED = ZFD_E_DETACHED, EVICTED = ZFD_E_EVICTED,
                   NO_FREE_SLOT = ZFD_E_NO_FREE_SLOT, NO_READER_SLOT = ZFD_E_NO_READER_SLOT,
-                  PEER_GONE = ZFD_E_PEER_GONE;
+                  PEER_GONE = ZFD_E_PEER_GONE, UNSUPPORTED = ZFD_E_UNSUPPORTED, EXISTS = ZFD_E_EXISTS;
     zfd_segment* consumer = named.consumer.get();
 
     // ------------------------------------------------ version and status
@@ -377,6 +377,32 @@ std::vector<Case> cases(Named& named) {
         return kBehaved;
     }, {kBehaved});
 
+    add("zfd_segment_claim", "NULL segment", [] { return int64_t{zfd_segment_claim(nullptr, 0)}; },
+        {INVAL});
+    for (uint32_t role : {uint32_t{ZFD_CLAIM_ROLES}, UINT32_MAX}) {
+        add("zfd_segment_claim", "role out of range", [consumer, role] {
+            return int64_t{zfd_segment_claim(consumer, role)};
+        }, {INVAL});
+        add("zfd_segment_release_claim", "role out of range", [consumer, role] {
+            return int64_t{zfd_segment_release_claim(consumer, role)};
+        }, {INVAL});
+    }
+    add("zfd_segment_claim", "in-memory segment", [] {
+        SegmentPtr s = make_segment();
+        return int64_t{zfd_segment_claim(s.get(), 0)};
+    }, {UNSUPPORTED});
+    add("zfd_segment_claim", "held through another handle", [&named] {
+        if (zfd_segment_claim(named.owner.get(), 7) != ZFD_OK) return kMisbehaved;
+        const int32_t rc = zfd_segment_claim(named.consumer.get(), 7);
+        if (zfd_segment_release_claim(named.owner.get(), 7) != ZFD_OK) return kMisbehaved;
+        return int64_t{rc};
+    }, {EXISTS});
+    add("zfd_segment_release_claim", "NULL segment", [] {
+        return int64_t{zfd_segment_release_claim(nullptr, 0)};
+    }, {INVAL});
+    add("zfd_segment_release_claim", "not held by this handle", [consumer] {
+        return int64_t{zfd_segment_release_claim(consumer, 3)};
+    }, {NOT_FOUND});
     add("zfd_segment_unlink", "NULL name", [] { return int64_t{zfd_segment_unlink(nullptr, nullptr)}; },
         {INVAL});
     for (const char* name : {"", "a/b", "../x", "a b", "\xff"}) {

@@ -105,6 +105,7 @@ struct Listing {
     core::SegmentInfo info;
     std::uint32_t readers = 0;
     std::uint32_t in_use = 0;
+    bool exported = false;  // a bridge holds the export claim
 };
 
 Listing list_one(const std::string& name) {
@@ -126,6 +127,7 @@ Listing list_one(const std::string& name) {
     }
     l.ok = true;
     seg->info(&l.info);
+    l.exported = seg->claim_held(core::liveness::kClaimExport);
     l.owner_alive = l.info.owner_alive;
     l.readers = static_cast<std::uint32_t>(std::popcount(l.info.active_readers));
     const Segment::Impl& s = seg->impl();
@@ -213,6 +215,7 @@ int cmd_ls(const LsOptions& o) {
                                                                  l.info.mirror_of.size()))
                                                : json(nullptr);
                 j["origin"] = l.info.mirror ? json(l.info.origin) : json(nullptr);
+                j["exported"] = l.exported;
             } else {
                 j["size"] = l.object.size;
                 j["error"] = status_json(l.status, &l.detail);
@@ -247,7 +250,7 @@ int cmd_ls(const LsOptions& o) {
                    l.info.mirror ? fmt::format("mirror of {}", l.info.origin.empty()
                                                                    ? std::string("another host")
                                                                    : l.info.origin)
-                                 : "local"});
+                                 : (l.exported ? "local, exported" : "local")});
         } else {
             t.add({l.name, "-", alive, "-", "-", "-", "-", "-", fmt::format("{}", l.object.size),
                    "?"});

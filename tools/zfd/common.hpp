@@ -150,4 +150,22 @@ int cmd_sub(const SubOptions& o);
 
 int cmd_bench(const std::vector<std::string>& args);
 
+struct BridgeOptions {
+    std::uint32_t domain = 0;
+    std::vector<std::string> allow;
+    std::vector<std::string> deny;
+    std::vector<std::string> imports;
+    std::uint32_t import_slots = 64;
+    std::uint64_t import_capacity = 65536;
+    bool best_effort = false;
+    bool no_export = false;
+    bool no_import = false;
+    std::uint64_t grace_ms = 5000;
+    std::string origin;
+    bool json = false;
+    bool quiet = false;
+};
+// Only in a build with the `dds` feature (ZFD_TOOL_HAVE_DDS).
+int cmd_bridge(const BridgeOptions& o);
+
 }  // namespace zfd_tool

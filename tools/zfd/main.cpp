@@ -8,6 +8,7 @@
 //   zfd pub NAME [...]           publish stdin lines (or generated samples)
 //   zfd sub NAME [...]           print samples as they arrive
 //   zfd bench [ARGS...]          run zfd-bench
+//   zfd bridge [...]             carry segments to and from other hosts over DDS
 //
 // SPDX-License-Identifier: Apache-2.0
 #include <fmt/format.h>
@@ -156,6 +157,41 @@ int main(int argc, char** argv) {
         "zfd-bench is looked up next to zfd, then in PATH. Everything after 'bench' is\n"
         "passed to it; use 'zfd bench -- --help' for zfd-bench's own options.");
 
+    // bridge
+    BridgeOptions br_o;
+    auto* bridge = app.add_subcommand("bridge", "carry segments to and from other hosts over DDS");
+    bridge->add_option("--domain", br_o.domain, "DDS domain id")->capture_default_str();
+    bridge->add_option("--allow", br_o.allow, "bridge only segment names matching GLOB (repeatable)")
+        ->type_name("GLOB");
+    bridge->add_option("--deny", br_o.deny, "never bridge names matching GLOB (repeatable)")
+        ->type_name("GLOB");
+    bridge->add_flag("--best-effort", br_o.best_effort,
+                     "never block local writers; losses show as gaps (default: reliable)");
+    bridge->add_option("--import", br_o.imports,
+                       "also import DDS topic zfd/NAME from any writer, announced or not "
+                       "(repeatable; for plain DDS publishers)")
+        ->type_name("NAME");
+    bridge->add_option("--import-slots", br_o.import_slots, "slot count of --import mirrors")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 1u << 24));
+    bridge->add_option("--import-capacity", br_o.import_capacity,
+                       "payload bytes per slot of --import mirrors")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    bridge->add_flag("--no-export", br_o.no_export, "export nothing");
+    bridge->add_flag("--no-import", br_o.no_import, "import only --import names");
+    bridge->add_option("--grace", br_o.grace_ms,
+                       "keep a mirror this many ms after its exporter vanished")
+        ->capture_default_str();
+    bridge->add_option("--origin", br_o.origin,
+                       "how announcements describe this host (default: hostname and pid)");
+    bridge->add_flag("--json", br_o.json, "one JSON object per line for every event");
+    bridge->add_flag("-q,--quiet", br_o.quiet, "no periodic statistics, no start/stop lines");
+    bridge->footer(
+        "Interfaces, peers and everything else DDS: CYCLONEDDS_URI, as for any Cyclone DDS\n"
+        "program. Without DDS Security, what a bridge exports is readable by anyone on its\n"
+        "domain and network: narrow it with --allow.");
+
     // CLI11 reports an unknown first word only as "A subcommand is required".
     if (argc >= 2 && argv[1][0] != '-' && !known_subcommand(app, argv[1])) {
         fmt::print(stderr, "zfd: unknown subcommand '{}'\nRun with --help for more information.\n",
@@ -188,6 +224,15 @@ int main(int argc, char** argv) {
             return cmd_sub(sub_o);
         }
         if (*bench) return cmd_bench(bench->remaining());
+        if (*bridge) {
+#if defined(ZFD_TOOL_HAVE_DDS)
+            return cmd_bridge(br_o);
+#else
+            fmt::print(stderr, "zfd bridge: this zfd was built without DDS support (meson -Ddds=enabled, "
+                               "Debian cyclonedds-dev)\n");
+            return kExitError;
+#endif
+        }
     } catch (const std::exception& e) {
         fmt::print(stderr, "zfd: {}\n", e.what());
         return kExitError;
