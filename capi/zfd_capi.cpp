@@ -30,12 +30,14 @@
 
 #include "layout.hpp"
 #include "liveness.hpp"
+#include "sample_path.hpp"
 #include "segment.hpp"
 #include "status.hpp"
 #include "status_map.hpp"
 
 using zerodds::flatdata::ErrorDetail;
 using zerodds::flatdata::fail;
+namespace sample_path = zerodds::flatdata::sample_path;
 using zerodds::flatdata::Reader;
 using zerodds::flatdata::Segment;
 using zerodds::flatdata::SegmentConfig;
@@ -51,12 +53,14 @@ using zerodds::flatdata::capi::to_code;
 
 struct zfd_segment {
     std::shared_ptr<Segment> seg;
+    Segment::Impl* impl;  // seg's, for the per-sample calls (one load, not three)
 };
 
 struct zfd_reader {
     std::unique_ptr<Reader> reader;
     // Keeps the segment (and its mapping) alive after zfd_segment_close.
     std::shared_ptr<Segment> keep_alive;
+    Reader::Impl* impl;  // reader's, for the per-sample calls
 
     // Members die in reverse order, which would drop the segment before the
     // Reader detaches from it; detach first, explicitly.
@@ -396,7 +400,8 @@ int32_t zfd_segment_create(const char* name, const zfd_segment_options* opts,
         if (Status st = Segment::create(name, config, &seg, &detail); st != Status::ok) return st;
         if (!seg) return fail(&detail, Status::internal, 0, "core create returned no segment");
         // If this allocation throws, `seg` dies here and the owner cleans up.
-        *out_segment = new zfd_segment{std::move(seg)};
+        Segment::Impl* impl = &seg->impl();
+        *out_segment = new zfd_segment{std::move(seg), impl};
         return Status::ok;
     });
 }
@@ -422,7 +427,8 @@ int32_t zfd_segment_open(const char* name, const uint8_t* expected_type_hash, ui
             return st;
         }
         if (!seg) return fail(&detail, Status::internal, 0, "core open returned no segment");
-        *out_segment = new zfd_segment{std::move(seg)};
+        Segment::Impl* impl = &seg->impl();
+        *out_segment = new zfd_segment{std::move(seg), impl};
         return Status::ok;
     });
 }
@@ -506,7 +512,7 @@ int32_t zfd_segment_release_claim(zfd_segment* segment, uint32_t role) {
 int32_t zfd_reserve(zfd_segment* segment, zfd_slot* out_slot, void** out_data) {
     return guarded([&]() -> std::int32_t {
         if (segment == nullptr || out_slot == nullptr) return ZFD_E_INVAL;
-        return to_code(segment->seg->reserve(out_slot, out_data));
+        return to_code(sample_path::reserve(*segment->impl, out_slot, out_data));
     });
 }
 
@@ -530,7 +536,7 @@ int32_t zfd_commit_in_place(zfd_segment* segment, zfd_slot slot, size_t len,
                             uint64_t* out_sequence) {
     return guarded([&]() -> std::int32_t {
         if (segment == nullptr) return ZFD_E_INVAL;
-        return to_code(segment->seg->commit_in_place(slot, len, out_sequence));
+        return to_code(sample_path::commit_in_place(*segment->impl, slot, len, out_sequence));
     });
 }
 
@@ -538,7 +544,7 @@ int32_t zfd_commit(zfd_segment* segment, zfd_slot slot, const void* bytes, size_
                    uint64_t* out_sequence) {
     return guarded([&]() -> std::int32_t {
         if (segment == nullptr || (bytes == nullptr && len != 0)) return ZFD_E_INVAL;
-        return to_code(segment->seg->commit(slot, bytes, len, out_sequence));
+        return to_code(sample_path::commit(*segment->impl, slot, bytes, len, out_sequence));
     });
 }
 
@@ -560,7 +566,7 @@ int32_t zfd_discard(zfd_segment* segment, zfd_slot slot) {
 int32_t zfd_publish(zfd_segment* segment, const void* bytes, size_t len, uint64_t* out_sequence) {
     return guarded([&]() -> std::int32_t {
         if (segment == nullptr || (bytes == nullptr && len != 0)) return ZFD_E_INVAL;
-        return to_code(segment->seg->publish(bytes, len, out_sequence));
+        return to_code(sample_path::publish(*segment->impl, bytes, len, out_sequence));
     });
 }
 
@@ -579,7 +585,8 @@ int32_t zfd_reader_open(zfd_segment* segment, uint32_t flags, zfd_reader** out_r
         }
         if (!reader) return ZFD_E_INTERNAL;
         // If this allocation throws, `reader` dies here and detaches.
-        auto* handle = new zfd_reader{std::move(reader), segment->seg};
+        Reader::Impl* impl = &reader->impl();
+        auto* handle = new zfd_reader{std::move(reader), segment->seg, impl};
         *out_reader = handle;
         return ZFD_OK;
     });
@@ -608,7 +615,7 @@ int32_t zfd_take(zfd_reader* reader, zfd_slot* out_slot, const void** out_data, 
                  uint64_t* out_sequence) {
     return guarded([&]() -> std::int32_t {
         if (reader == nullptr || out_slot == nullptr) return ZFD_E_INVAL;
-        return to_code(reader->reader->take(out_slot, out_data, out_len, out_sequence));
+        return to_code(sample_path::take(*reader->impl, out_slot, out_data, out_len, out_sequence));
     });
 }
 
@@ -623,7 +630,7 @@ int32_t zfd_take_latest(zfd_reader* reader, zfd_slot* out_slot, const void** out
 int32_t zfd_release(zfd_reader* reader, zfd_slot slot) {
     return guarded([&]() -> std::int32_t {
         if (reader == nullptr) return ZFD_E_INVAL;
-        return to_code(reader->reader->release(slot));
+        return to_code(sample_path::release(*reader->impl, slot));
     });
 }
 

@@ -160,8 +160,7 @@ struct alignas(kCacheLine) ReaderEntry {
     alignas(kCacheLine) std::atomic<std::uint64_t> cursor;  // next position it looks at
     std::atomic<std::uint64_t> released;  // every position below is released or skipped
     std::atomic<std::uint64_t> progress;  // releases + skipped positions (notify generation)
-    std::atomic<std::uint32_t> held;      // samples taken and not released (diagnostics)
-    std::uint8_t reserved1[36];
+    std::uint8_t reserved1[40];
 };
 
 // Slot state word: (generation << 2) | state. The generation moves on every

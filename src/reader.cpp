@@ -11,6 +11,7 @@
 #include "fault.hpp"
 #include "liveness.hpp"
 #include "notify.hpp"
+#include "sample_path.hpp"
 #include "segment_impl.hpp"
 
 #include <unistd.h>
@@ -73,7 +74,6 @@ Status Reader::open(const std::shared_ptr<Segment>& segment, std::uint32_t flags
         e.cursor.store(x, kRlx);
         e.released.store(x, kRlx);
         e.progress.store(0, kRlx);
-        e.held.store(0, kRlx);
         e.pid.store(::getpid(), kRlx);
         e.flags.store(history ? kReaderFlagHistory : 0, kRlx);
         std::atomic<std::uint64_t>* bits = s.held_words(i);
@@ -111,6 +111,9 @@ Status Reader::open(const std::shared_ptr<Segment>& segment, std::uint32_t flags
         impl->released = start;
         impl->evictions_seen = evictions;
         impl->validate_below = evict_high;
+        // Below this, a take checks the slot: history positions, anything an
+        // eviction may have reached, and under OVERWRITE_OLDEST everything.
+        impl->validate_floor = s.overwrite ? ~std::uint64_t{0} : std::max(n1, evict_high);
         out->reset(new Reader(std::move(impl)));
         return Status::ok;
     }
@@ -148,17 +151,10 @@ std::uint32_t Reader::index() const { return impl_->index; }
 
 // ---------------------------------------------------------------- steps
 
-void Reader::Impl::prefetch_next() const {
-    // The writer announced the slot of the next sample: fetch its payload
-    // line while we poll, so it does not travel after the descriptor.
-    if (next_hint < seg->slot_count) __builtin_prefetch(seg->slot_payload(next_hint), 0, 3);
-}
-
 void Reader::Impl::publish_progress(bool freed) {
     entry->cursor.store(cursor, kRel);
     entry->released.store(released, kRel);
     entry->progress.store(progress, kRel);
-    entry->held.store(held_count, kRlx);
     if (freed) seg->notify_space();
 }
 
@@ -203,7 +199,7 @@ Status Reader::Impl::find(Candidate* out) {
             skip_to(std::max(oldest, c + 1));
             continue;
         }
-        prefetch_next();
+        touch_next();
         return Status::no_sample;
     }
     return Status::no_sample;
@@ -224,15 +220,6 @@ bool Reader::Impl::look_at(std::uint64_t n, Candidate* out) {
     if (k >= s.slot_count || len > s.slot_capacity || label < n || label - n < min_offset) return false;
     *out = Candidate{n, len, label, k, gen, next};
     return true;
-}
-
-bool Reader::Impl::slot_holds(std::uint32_t k, std::uint32_t gen, std::uint64_t pos) const {
-    const SlotControl& c = seg->slots[k];
-    const std::uint64_t w = c.state.load(kAcq);
-    const std::uint64_t p = c.pos.load(kRlx);
-    std::atomic_thread_fence(kAcq);
-    return c.state.load(kRlx) == w && word_state(w) == kSlotCommitted && gen32(word_gen(w)) == gen &&
-           p == pos;
 }
 
 bool Reader::Impl::hold(const Candidate& c, std::uint64_t* evictions) {
@@ -256,6 +243,7 @@ bool Reader::Impl::hold(const Candidate& c, std::uint64_t* evictions) {
             // the highest one evicted are checked against their slot.
             evictions_seen = *evictions;
             validate_below = std::max(validate_below, s.hdr->evict_high.load(kAcq));
+            if (!s.overwrite) validate_floor = std::max(start, validate_below);
         }
         // History samples were committed before we attached: check them.
         if (c.pos < start || c.pos < validate_below) intact = slot_holds(k, c.gen, c.pos);
@@ -267,82 +255,6 @@ bool Reader::Impl::hold(const Candidate& c, std::uint64_t* evictions) {
         return false;
     }
     return true;
-}
-
-std::uint32_t Reader::Impl::note_take(const Candidate& c, std::uint64_t evictions) {
-    const std::uint32_t k = c.slot;
-    if (cur[k] != kNone) {
-        // Slot k was evicted from us, reused and is taken again: keep the
-        // older token releasable (as ZFD_E_EVICTED). Only one such older
-        // token is kept per slot; an even older one is forgotten and its
-        // release reports NOT_LOANED.
-        if (old[k] != kNone) {
-            const std::uint32_t f = old[k];
-            Hold& h = holds[f];
-            (h.prev != kNone ? holds[h.prev].next : head) = h.next;
-            (h.next != kNone ? holds[h.next].prev : tail) = h.prev;
-            h.next = free_node;
-            free_node = f;
-            --held_count;
-        }
-        old[k] = cur[k];
-    }
-    const std::uint32_t n = free_node;
-    Hold& h = holds[n];
-    free_node = h.next;
-    h.pos = c.pos;
-    h.evictions = evictions;
-    h.slot = k;
-    h.gen = c.gen;
-    h.prev = tail;
-    h.next = kNone;
-    (tail != kNone ? holds[tail].next : head) = n;
-    tail = n;
-    cur[k] = n;
-    ++held_count;
-    // The cursor moves past the position only now that our bit is set: a
-    // writer that sees the new cursor sees the bit (PROTOCOL.md, "Take").
-    cursor = c.pos + 1;
-    next_hint = c.next;
-    min_offset = c.label - c.pos;
-    if (head == n) released = c.pos;  // nothing older held
-    entry->cursor.store(cursor, kRel);
-    entry->released.store(released, kRel);
-    entry->held.store(held_count, kRlx);
-    ZFD_FAULT_POINT("reader.take.found");
-    return n;
-}
-
-bool Reader::Impl::hold_lost(const Hold& h) const {
-    // Our reads of the payload come before this load (seqlock reader).
-    std::atomic_thread_fence(kAcq);
-    if (seg->hdr->evictions.load(kAcq) == h.evictions) return false;  // nothing was evicted
-    return !slot_holds(h.slot, h.gen, h.pos);
-}
-
-Status Reader::Impl::release_node(std::uint32_t n, bool current) {
-    Hold& h = holds[n];
-    const std::uint32_t k = h.slot;
-    // Checked while our hold still pins the slot.
-    const Status result = (!current || hold_lost(h)) ? Status::evicted : Status::ok;
-    if (current) {
-        cur[k] = kNone;
-        std::atomic<std::uint64_t>& word = bits[k >> 6];
-        word.store(word.load(kRlx) & ~(std::uint64_t{1} << (k & 63)), kRel);
-        ZFD_FAULT_POINT("reader.release.bit_cleared");
-    } else {
-        old[k] = kNone;
-    }
-    (h.prev != kNone ? holds[h.prev].next : head) = h.next;
-    (h.next != kNone ? holds[h.next].prev : tail) = h.prev;
-    h.next = free_node;
-    free_node = n;
-    --held_count;
-    released = head != kNone ? holds[head].pos : cursor;
-    ++progress;
-    publish_progress(true);
-    ZFD_FAULT_POINT("reader.release.released");
-    return result;
 }
 
 Status Reader::Impl::take_next(Candidate* out, std::uint64_t* evictions) {
@@ -386,19 +298,22 @@ Status finish_take(Reader::Impl& r, const Reader::Impl::Candidate& c, std::uint6
 
 }  // namespace
 
-Status Reader::take(std::uint64_t* out_token, const void** out_data, std::size_t* out_len,
-                    std::uint64_t* out_seq) {
-    Impl& r = *impl_;
-    if (!r.attached()) return Status::detached;
-    Impl::Candidate c;
+Status Reader::Impl::take_slow(std::uint64_t* out_token, const void** out_data,
+                               std::size_t* out_len, std::uint64_t* out_seq) {
+    Candidate c;
     std::uint64_t evictions = 0;
-    Status st = r.take_next(&c, &evictions);
+    Status st = take_next(&c, &evictions);
     if (st == Status::no_sample) {
-        st = r.empty_status(true);
-        if (st == Status::ok) st = r.take_next(&c, &evictions);
+        st = empty_status(true);
+        if (st == Status::ok) st = take_next(&c, &evictions);
         if (st != Status::ok) return st;
     }
-    return finish_take(r, c, evictions, out_token, out_data, out_len, out_seq);
+    return finish_take(*this, c, evictions, out_token, out_data, out_len, out_seq);
+}
+
+Status Reader::take(std::uint64_t* out_token, const void** out_data, std::size_t* out_len,
+                    std::uint64_t* out_seq) {
+    return sample_path::take(*impl_, out_token, out_data, out_len, out_seq);
 }
 
 Status Reader::take_latest(std::uint64_t* out_token, const void** out_data, std::size_t* out_len,
@@ -422,22 +337,15 @@ Status Reader::take_latest(std::uint64_t* out_token, const void** out_data, std:
     return take(out_token, out_data, out_len, out_seq);
 }
 
-Status Reader::release(std::uint64_t t) {
-    Impl& r = *impl_;
-    if (!r.attached()) return Status::detached;
-    if (!token::is_sample(t) || token::tag(t) != r.tag) return Status::not_loaned;
-    const std::uint32_t k = token::index(t);
-    if (k >= r.seg->slot_count) return Status::not_loaned;
-    const std::uint64_t g = token::gen(t);
-    if (r.cur[k] != Impl::kNone && (r.holds[r.cur[k]].gen & token::kGenMask) == g) {
-        return r.release_node(r.cur[k], true);
-    }
+Status Reader::Impl::release_other(std::uint32_t k, std::uint64_t gen24) {
     // An older token of a slot that was evicted, reused and taken again.
-    if (r.old[k] != Impl::kNone && (r.holds[r.old[k]].gen & token::kGenMask) == g) {
-        return r.release_node(r.old[k], false);
+    if (old[k] != kNone && (holds[old[k]].gen & token::kGenMask) == gen24) {
+        return release_node(old[k], false);
     }
     return Status::not_loaned;
 }
+
+Status Reader::release(std::uint64_t t) { return sample_path::release(*impl_, t); }
 
 Status Reader::take_copy(void* buf, std::size_t capacity, std::size_t* out_len,
                          std::uint64_t* out_seq) {

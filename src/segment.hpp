@@ -173,6 +173,7 @@ public:
     Status wait(std::int64_t timeout_ns);
 
     struct Impl;
+    Impl& impl() { return *impl_; }
 
 private:
     explicit Reader(std::unique_ptr<Impl> impl);

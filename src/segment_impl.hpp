@@ -83,6 +83,7 @@ struct Segment::Impl {
         std::uint32_t cursor = 0;   // the slot reserve tries first
         std::uint32_t step = 1;     // reserve order: k -> (k + step) % slot_count
         std::uint64_t next_pos = 0;  // == hdr->next_pos (the writer's own copy)
+        std::uint64_t label_offset = 0;  // == hdr->label_offset (the writer's own copy)
         // Positions below are reusable by every reader (PROTOCOL.md, "When a
         // slot may be reused"): min(released of the active readers,
         // next_pos - history) at the last refresh.
@@ -125,8 +126,18 @@ struct Segment::Impl {
         hdr->freed.fetch_add(count, std::memory_order_seq_cst);
         notify_space();
     }
-    void notify_space();  // wakes space and change waiters (after light_barrier)
-    void notify_data();   // wakes data and change waiters (after light_barrier)
+    // Wake sleeping writers (space, change) or readers (data, change) if one
+    // is counted; the caller's state change is already stored.
+    void notify_space() {
+        notify::light_barrier();
+        notify::wake_if_waiting(space_point());
+        notify::wake_if_waiting(change_point());
+    }
+    void notify_data() {
+        notify::light_barrier();
+        notify::wake_if_waiting(data_point());
+        notify::wake_if_waiting(change_point());
+    }
     notify::WaitPoint data_point() const {
         return {hdr->data_waiters, hdr->data_futex, hdr->data_armed};
     }
@@ -150,7 +161,7 @@ struct Segment::Impl {
     };
     // Writer steps (inside the gate; slot_allocator.cpp).
     Status reserve_locked(std::uint64_t* out_token, void** out_data);
-    bool claim(std::uint32_t k, std::uint64_t word, std::uint64_t* out_token, void** out_data);
+    void claim(std::uint32_t k, std::uint64_t word, std::uint64_t* out_token, void** out_data);
     bool fast_reusable(std::uint32_t k, std::uint64_t word) const;
     void refresh(Snapshot* snap);
     Status slow_reserve(std::uint64_t* out_token, void** out_data);
@@ -178,6 +189,7 @@ struct Reader::Impl {
     std::uint64_t progress = 0;
     std::uint64_t evictions_seen = 0;    // hdr->evictions when validate_below was set
     std::uint64_t validate_below = 0;    // positions below may have been evicted
+    std::uint64_t validate_floor = 0;    // max(start, validate_below): below, check the slot
     std::uint32_t next_hint = kNoSlot;   // slot the writer announced next (prefetch)
     std::uint32_t empty_polls = 0;       // owner liveness is probed every 16 empty polls
     // Label offset (sequence number - position) of the last sample taken,
@@ -227,17 +239,37 @@ struct Reader::Impl {
     bool hold(const Candidate& c, std::uint64_t* evictions);
     // Takes: find + hold, retried past samples that turn out to be gone.
     Status take_next(Candidate* out, std::uint64_t* evictions);
-    // Records a hold and moves the cursor past it.
+    // Every case sample_path::take does not handle inline.
+    Status take_slow(std::uint64_t* token, const void** data, std::size_t* len, std::uint64_t* seq);
+    // Records a hold and moves the cursor past it (sample_path.hpp).
     std::uint32_t note_take(const Candidate& c, std::uint64_t evictions);
-    // Releases node n (its token was matched); result ok or evicted.
+    // Releases node n (its token was matched); result ok or evicted
+    // (sample_path.hpp).
     Status release_node(std::uint32_t n, bool current);
+    // A token that is not the current hold of its slot: an older, evicted
+    // hold (evicted) or not ours (not_loaned).
+    Status release_other(std::uint32_t k, std::uint64_t gen24);
     // True when the sample of hold n may have been evicted and is gone.
     bool hold_lost(const Hold& h) const;
     bool slot_holds(std::uint32_t k, std::uint32_t gen, std::uint64_t pos) const;
     void skip_to(std::uint64_t pos);      // positions before pos count as read
     void publish_progress(bool freed);    // our line; wakes writers if freed
     Status empty_status(bool polling);    // no_sample or peer_gone
-    void prefetch_next() const;
+    // Loads one byte of the payload line of the slot the writer announced
+    // next. A demand load, not a prefetch instruction: on the AMD hosts this
+    // was measured on, PREFETCHT0 of a line another core is about to write
+    // did not hide its transfer, a load did. Written in assembly so that
+    // sanitizers do not see a read of bytes the writer is writing (the
+    // value is never used).
+    void touch_next() const {
+        if (next_hint >= seg->slot_count) return;
+        const std::byte* p = seg->slot_payload(next_hint);
+#if defined(__x86_64__)
+        asm volatile("movzbl (%0), %%eax" : : "r"(p) : "eax", "memory");
+#else
+        __builtin_prefetch(p, 0, 3);
+#endif
+    }
 };
 
 }  // namespace zerodds::flatdata

@@ -9,6 +9,7 @@
 // make no system call unless a peer sleeps.
 #include "fault.hpp"
 #include "notify.hpp"
+#include "sample_path.hpp"
 #include "segment_impl.hpp"
 
 #include <algorithm>
@@ -26,18 +27,6 @@ constexpr auto kSeq = std::memory_order_seq_cst;
 
 constexpr std::uint64_t kNoLimit = ~std::uint64_t{0};
 }  // namespace
-
-void Segment::Impl::notify_space() {
-    notify::light_barrier();
-    notify::wake_if_waiting(space_point());
-    notify::wake_if_waiting(change_point());
-}
-
-void Segment::Impl::notify_data() {
-    notify::light_barrier();
-    notify::wake_if_waiting(data_point());
-    notify::wake_if_waiting(change_point());
-}
 
 std::uint64_t Segment::Impl::generation() const {
     std::uint64_t g = hdr->next_pos.load(kAcq) + hdr->freed.load(kAcq);
@@ -71,27 +60,6 @@ bool reusable_default(const Segment::Impl& s, std::uint32_t k, std::uint64_t q,
 }
 
 }  // namespace
-
-bool Segment::Impl::fast_reusable(std::uint32_t k, std::uint64_t word) const {
-    const std::uint64_t st = word_state(word);
-    if (st == kSlotFree) return true;
-    if (st != kSlotCommitted) return false;
-    return slots[k].pos.load(kRlx) < w.cached_min;
-}
-
-// Claims slot k (state word `word`, FREE or COMMITTED and reusable): LOANED
-// with the next generation. Inside the gate nobody else writes `state`.
-bool Segment::Impl::claim(std::uint32_t k, std::uint64_t word, std::uint64_t* out_token,
-                          void** out_data) {
-    const std::uint64_t gen = word_gen(word) + 1;
-    slots[k].state.store(slot_word(gen, kSlotLoaned), kRel);
-    ZFD_FAULT_POINT("writer.reserve.claimed");
-    const std::uint32_t next = k + w.step;
-    w.cursor = next >= slot_count ? next - slot_count : next;
-    *out_token = token::encode(false, loan_tag, gen, k);
-    if (out_data != nullptr) *out_data = slot_payload(k);
-    return true;
-}
 
 // Reads the readers' lines into *snap and recomputes cached_min. The fence
 // orders our earlier next_pos stores before the load of active_readers: a
@@ -143,22 +111,20 @@ bool Segment::Impl::probe(std::uint32_t k, std::uint64_t word, std::uint64_t q, 
 }
 
 Status Segment::Impl::reserve_locked(std::uint64_t* out_token, void** out_data) {
-    // Common case: the slot after the last one reserved is the oldest and is
-    // below cached_min. This touches that slot's line only, which no reader
-    // writes.
-    const std::uint32_t k = w.cursor < slot_count ? w.cursor : 0;
-    const std::uint64_t word = slots[k].state.load(kRlx);
-    if (fast_reusable(k, word)) return claim(k, word, out_token, out_data) ? Status::ok : Status::internal;
-    return slow_reserve(out_token, out_data);
+    return sample_path::reserve_locked(*this, out_token, out_data);
 }
 
 Status Segment::Impl::slow_reserve(std::uint64_t* out_token, void** out_data) {
+    auto claimed = [&](std::uint32_t k, std::uint64_t word, std::uint64_t* token, void** data) {
+        claim(k, word, token, data);
+        return Status::ok;
+    };
     Snapshot snap;
     refresh(&snap);
     // 1. The cursor's slot again, with the fresh minimum.
     std::uint32_t k = w.cursor < slot_count ? w.cursor : 0;
     std::uint64_t word = slots[k].state.load(kRlx);
-    if (fast_reusable(k, word)) return claim(k, word, out_token, out_data) ? Status::ok : Status::internal;
+    if (sample_path::fast_reusable(*this, k, word)) return claimed(k, word, out_token, out_data);
     // Nothing changed since the last failure: a writer spinning on a full
     // ring pays O(readers) per attempt, not a walk.
     if (snap.mark == w.fail_mark) return Status::no_free_slot;
@@ -169,7 +135,7 @@ Status Segment::Impl::slow_reserve(std::uint64_t* out_token, void** out_data) {
         w.free_scan_mark = free_mark;
         for (std::uint32_t j = 0; j < slot_count; ++j) {
             word = slots[j].state.load(kRlx);
-            if (word_state(word) == kSlotFree) return claim(j, word, out_token, out_data) ? Status::ok : Status::internal;
+            if (word_state(word) == kSlotFree) return claimed(j, word, out_token, out_data);
         }
     }
 
@@ -197,9 +163,9 @@ Status Segment::Impl::slow_reserve(std::uint64_t* out_token, void** out_data) {
         }
         tail_follows = false;
         if (p < snap.min_cursor) {
-            if (reusable_default(*this, kk, p, snap)) return claim(kk, word, out_token, out_data) ? Status::ok : Status::internal;
+            if (reusable_default(*this, kk, p, snap)) return claimed(kk, word, out_token, out_data);
         } else if (overwrite) {
-            if (probe(kk, word, p, &snap)) return claim(kk, slot_word(word_gen(word), kSlotCommitted), out_token, out_data) ? Status::ok : Status::internal;
+            if (probe(kk, word, p, &snap)) return claimed(kk, slot_word(word_gen(word), kSlotCommitted), out_token, out_data);
         }
     }
 
@@ -210,9 +176,9 @@ Status Segment::Impl::slow_reserve(std::uint64_t* out_token, void** out_data) {
         if (word_state(word) != kSlotCommitted) continue;
         const std::uint64_t q = slots[j].pos.load(kRlx);
         if (np - q <= log_size && q < np) continue;  // the walk saw it
-        if (reusable_default(*this, j, q, snap)) return claim(j, word, out_token, out_data) ? Status::ok : Status::internal;
+        if (reusable_default(*this, j, q, snap)) return claimed(j, word, out_token, out_data);
         if (overwrite && !retained(*this, q, np) && probe(j, word, q, &snap)) {
-            return claim(j, slot_word(word_gen(word), kSlotCommitted), out_token, out_data) ? Status::ok : Status::internal;
+            return claimed(j, slot_word(word_gen(word), kSlotCommitted), out_token, out_data);
         }
     }
     w.fail_mark = snap.mark;
@@ -220,11 +186,7 @@ Status Segment::Impl::slow_reserve(std::uint64_t* out_token, void** out_data) {
 }
 
 Status Segment::reserve(std::uint64_t* out_token, void** out_data) {
-    Impl& s = *impl_;
-    if (!s.owner) return Status::permission;
-    if (s.owner_closed.load(kRlx)) return Status::peer_gone;
-    GateGuard gate(s.gate);
-    return s.reserve_locked(out_token, out_data);
+    return sample_path::reserve(*impl_, out_token, out_data);
 }
 
 Status Segment::reserve_wait(std::int64_t timeout_ns, std::uint64_t* out_token, void** out_data) {
@@ -241,112 +203,23 @@ Status Segment::reserve_wait(std::int64_t timeout_ns, std::uint64_t* out_token, 
     return result == Status::no_free_slot ? Status::timeout : result;
 }
 
-namespace {
-
-// Resolves a loan token to its slot; not_loaned unless the slot is LOANED
-// with the token's generation.
-Status loaned_slot(const Segment::Impl& s, std::uint64_t t, std::uint32_t* k, std::uint64_t* word) {
-    if (token::is_sample(t) || token::tag(t) != s.loan_tag) return Status::not_loaned;
-    const std::uint32_t idx = token::index(t);
-    if (idx >= s.slot_count) return Status::not_loaned;
-    const std::uint64_t w = s.slots[idx].state.load(kAcq);
-    if (word_state(w) != kSlotLoaned || (word_gen(w) & token::kGenMask) != token::gen(t)) {
-        return Status::not_loaned;
-    }
-    *k = idx;
-    *word = w;
-    return Status::ok;
-}
-
-constexpr std::uint64_t kNextLabel = ~std::uint64_t{0};
-
-// Publishes loaned slot k (state word w); inside the gate. `label` is the
-// sequence number readers are given: kNextLabel for the next one, or an
-// explicit number at least that (commit_with_sequence).
-Status commit_loan(Segment::Impl& s, std::uint32_t k, std::uint64_t w, std::size_t len,
-                   std::uint64_t label, std::uint64_t* out_seq) {
-    SlotControl& c = s.slots[k];
-    const std::uint64_t gen = word_gen(w);
-    const std::uint64_t p = s.w.next_pos;
-    std::uint64_t offset = s.hdr->label_offset.load(kRlx);
-    if (label == kNextLabel) {
-        label = p + offset;
-    } else {
-        offset = label - p;
-        s.hdr->label_offset.store(offset, kRlx);
-    }
-    c.pos.store(p, kRlx);
-    c.label.store(label, kRlx);
-    c.len.store(len, kRlx);
-    c.commit_ns.store(static_cast<std::uint64_t>(notify::coarse_now_ns()), kRlx);
-    ZFD_FAULT_POINT("writer.commit.filled");
-    c.state.store(slot_word(gen, kSlotCommitted), kRel);
-    ZFD_FAULT_POINT("writer.commit.committed");
-    // The position is counted before it is published: a reader that has
-    // taken it and attaches again (or a late joiner) reads a next_pos past
-    // it, so it is never delivered twice; take_latest looks back past a
-    // position still being published.
-    s.w.next_pos = p + 1;
-    s.hdr->next_pos.store(p + 1, kRel);
-    ZFD_FAULT_POINT("writer.commit.counted");
-
-    // The descriptor (seqlock: tag 0 while its fields change).
-    Descriptor& d = s.log[p & s.log_mask];
-    d.tag.store(0, kRlx);
-    ZFD_FAULT_POINT("writer.commit.log_invalidated");
-    std::atomic_thread_fence(kRel);
-    d.slot.store(k, kRlx);
-    d.gen.store(gen32(gen), kRlx);
-    d.len.store(len, kRlx);
-    d.label.store(label, kRlx);
-    d.next.store(s.w.cursor, kRlx);
-    ZFD_FAULT_POINT("writer.commit.log_written");
-    d.tag.store(p + 1, kRel);
-    ZFD_FAULT_POINT("writer.commit.published");
-    s.notify_data();
-    // The next commit writes these lines: own them before it does, so its
-    // stores do not wait for the readers' copies to be invalidated. Never the
-    // descriptor a reader spins on next (p + 1).
-    __builtin_prefetch(s.slot_payload(s.w.cursor), 1, 3);
-    if (s.log_size > 2) __builtin_prefetch(&s.log[(p + 2) & s.log_mask], 1, 3);
-    if (out_seq != nullptr) *out_seq = label;
-    return Status::ok;
-}
-
-}  // namespace
-
 Status Segment::slot_data(std::uint64_t t, void** out_data, std::uint64_t* out_capacity) {
     Impl& s = *impl_;
     if (!s.owner) return Status::permission;
     std::uint32_t k = 0;
     std::uint64_t w = 0;
-    if (Status st = loaned_slot(s, t, &k, &w); st != Status::ok) return st;
+    if (Status st = sample_path::loaned_slot(s, t, &k, &w); st != Status::ok) return st;
     if (out_data != nullptr) *out_data = s.slot_payload(k);
     if (out_capacity != nullptr) *out_capacity = s.slot_capacity;
     return Status::ok;
 }
 
 Status Segment::commit_in_place(std::uint64_t t, std::size_t len, std::uint64_t* out_seq) {
-    Impl& s = *impl_;
-    if (!s.owner) return Status::permission;
-    GateGuard gate(s.gate);
-    std::uint32_t k = 0;
-    std::uint64_t w = 0;
-    if (Status st = loaned_slot(s, t, &k, &w); st != Status::ok) return st;
-    if (len > s.slot_capacity) return Status::too_large;  // the loan stays open
-    return commit_loan(s, k, w, len, kNextLabel, out_seq);
+    return sample_path::commit_in_place(*impl_, t, len, out_seq);
 }
 
 Status Segment::commit(std::uint64_t t, const void* bytes, std::size_t len, std::uint64_t* out_seq) {
-    Impl& s = *impl_;
-    if (!s.owner) return Status::permission;
-    GateGuard gate(s.gate);
-    std::uint32_t k = 0;
-    std::uint64_t w = 0;
-    if (Status st = loaned_slot(s, t, &k, &w); st != Status::ok) return st;
-    if (len > s.slot_capacity) return Status::too_large;  // the loan stays open
-    if (len != 0) std::memcpy(s.slot_payload(k), bytes, len);
-    return commit_loan(s, k, w, len, kNextLabel, out_seq);
+    return sample_path::commit(*impl_, t, bytes, len, out_seq);
 }
 
 Status Segment::commit_with_sequence(std::uint64_t t, std::size_t len, std::uint64_t sequence) {
@@ -355,12 +228,13 @@ Status Segment::commit_with_sequence(std::uint64_t t, std::size_t len, std::uint
     GateGuard gate(s.gate);
     std::uint32_t k = 0;
     std::uint64_t w = 0;
-    if (Status st = loaned_slot(s, t, &k, &w); st != Status::ok) return st;
+    if (Status st = sample_path::loaned_slot(s, t, &k, &w); st != Status::ok) return st;
     if (len > s.slot_capacity) return Status::too_large;  // the loan stays open
-    const std::uint64_t next = s.w.next_pos + s.hdr->label_offset.load(kRlx);
+    const std::uint64_t next = s.w.next_pos + s.w.label_offset;
     // kNextLabel is reserved; the numbers must keep increasing.
-    if (sequence < next || sequence == kNextLabel) return Status::invalid_argument;
-    return commit_loan(s, k, w, len, sequence, nullptr);
+    if (sequence < next || sequence == sample_path::kNextLabel) return Status::invalid_argument;
+    sample_path::commit_loan(s, k, w, len, sequence, nullptr);
+    return Status::ok;
 }
 
 Status Segment::discard(std::uint64_t t) {
@@ -370,7 +244,7 @@ Status Segment::discard(std::uint64_t t) {
         GateGuard gate(s.gate);
         std::uint32_t k = 0;
         std::uint64_t w = 0;
-        if (Status st = loaned_slot(s, t, &k, &w); st != Status::ok) return st;
+        if (Status st = sample_path::loaned_slot(s, t, &k, &w); st != Status::ok) return st;
         s.slots[k].state.store(slot_word(word_gen(w), kSlotFree), kRel);
         ZFD_FAULT_POINT("writer.discard.freed");
     }
@@ -379,17 +253,7 @@ Status Segment::discard(std::uint64_t t) {
 }
 
 Status Segment::publish(const void* bytes, std::size_t len, std::uint64_t* out_seq) {
-    Impl& s = *impl_;
-    if (!s.owner) return Status::permission;
-    if (len > s.slot_capacity) return Status::too_large;
-    if (s.owner_closed.load(kRlx)) return Status::peer_gone;
-    GateGuard gate(s.gate);
-    std::uint64_t t = 0;
-    void* data = nullptr;
-    if (Status st = s.reserve_locked(&t, &data); st != Status::ok) return st;
-    if (len != 0) std::memcpy(data, bytes, len);
-    const std::uint32_t k = token::index(t);
-    return commit_loan(s, k, s.slots[k].state.load(kRlx), len, kNextLabel, out_seq);
+    return sample_path::publish(*impl_, bytes, len, out_seq);
 }
 
 Segment::Impl::Usage Segment::Impl::usage(std::uint32_t k) const {

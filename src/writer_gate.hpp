@@ -38,7 +38,7 @@ class WriterGate {
 public:
     // Enters the gate; returns true when this is the owner's fast entry
     // (pass it to leave()).
-    bool enter() {
+    [[gnu::always_inline]] bool enter() {
         const std::uintptr_t me = thread_id();
         std::uintptr_t owner = owner_.load(std::memory_order_relaxed);
         if (owner == 0 && !shared_.load(std::memory_order_relaxed)) {
@@ -62,7 +62,8 @@ public:
         return false;
     }
 
-    void leave(bool fast) {
+
+    [[gnu::always_inline]] void leave(bool fast) {
         if (fast) {
             inside_.store(0, std::memory_order_release);
         } else {
@@ -88,7 +89,7 @@ private:
 #endif
     }
 
-    void enter_shared() {
+    [[gnu::noinline]] void enter_shared() {
         mutex_.lock();
         if (!shared_.load(std::memory_order_relaxed)) {
             shared_.store(true, std::memory_order_relaxed);

@@ -399,7 +399,10 @@ int cmd_inspect(const InspectOptions& o) {
         j["released"] = e.released.load(kRlx);
         j["progress"] = e.progress.load(kRlx);
         j["lag"] = next_pos >= cursor ? next_pos - cursor : 0;
-        j["held"] = e.held.load(kRlx);
+        // Slots this reader holds a sample of (its held bitmap).
+        std::uint32_t held = 0;
+        for (std::uint32_t k = 0; k < s.slot_count; ++k) held += s.held_bit(i, k) ? 1u : 0u;
+        j["held"] = held;
         readers.push_back(std::move(j));
     }
 
