@@ -31,6 +31,7 @@ namespace {
 constexpr std::int64_t kReconcileNs = 100'000'000;
 constexpr std::int64_t kRecheckNs = 1'000'000'000;  // a name we decided to leave alone
 constexpr std::int64_t kStatsNs = 5'000'000'000;
+constexpr std::size_t kMaxRemembered = 10000;  // messages said once
 constexpr std::uint64_t kMaxAnnouncedCapacity = 1ull << 30;  // 1 GiB per slot
 constexpr std::uint64_t kMaxAnnouncedTotal = 1ull << 36;     // 64 GiB per segment
 constexpr std::uint32_t kMaxAnnouncedSlots = 1u << 24;
@@ -326,7 +327,17 @@ int32_t Bridge::import_segment(const std::string& name, const ImportSpec& spec,
     return ZFD_OK;
 }
 
-bool Bridge::once(const std::string& key) { return said_.insert(key).second; }
+bool Bridge::once(const std::string& key) {
+    // A bridge runs for months; instance ids come and go. Forgetting now and
+    // then only means a message is said once more.
+    if (said_.size() > kMaxRemembered) said_.clear();
+    return said_.insert(key).second;
+}
+
+void Bridge::forget_expired_rechecks(std::int64_t now) {
+    std::erase_if(import_recheck_, [now](const auto& kv) { return kv.second <= now; });
+    std::erase_if(export_recheck_, [now](const auto& kv) { return kv.second.second <= now; });
+}
 
 void Bridge::reconcile_loop() {
     while (!stop_.load()) {
@@ -339,6 +350,7 @@ void Bridge::reconcile_loop() {
             scan_announcements();
             if (mono_ns() >= next_sweep_ns_) {
                 sweep_stale_mirrors();
+                forget_expired_rechecks(mono_ns());
                 next_sweep_ns_ = mono_ns() + kRecheckNs;
             }
         }
@@ -488,14 +500,41 @@ void Bridge::scan_announcements() {
             a.name.assign(w->name, ::strnlen(w->name, sizeof w->name));
             std::memcpy(a.id.data(), w->instance_id, a.id.size());
             const auto key = std::make_pair(a.name, a.id);
+            if (infos[i].valid_data && infos[i].publication_handle == ann_writer_handle_) continue;
+            if (infos[i].valid_data) {
+                a.slot_count = w->slot_count;
+                a.slot_capacity = w->slot_capacity;
+                a.origin.assign(w->origin, ::strnlen(w->origin, sizeof w->origin));
+                // Hostile or malformed announcements never reach a segment. Checked before the
+                // instance state: a sample whose writer has already gone still says what it
+                // tried to announce.
+                std::string bad;
+                if (!bridgeable_name(a.name)) {
+                    bad = "its name is not one a bridge carries";
+                } else if (a.slot_count == 0 || a.slot_count > kMaxAnnouncedSlots ||
+                           a.slot_capacity == 0 || a.slot_capacity > kMaxAnnouncedCapacity ||
+                           a.slot_capacity * a.slot_count > kMaxAnnouncedTotal) {
+                    bad = fmt::format("impossible geometry: {} slots of {} bytes", a.slot_count,
+                                      a.slot_capacity);
+                }
+                if (!bad.empty()) {
+                    if (once("bad:" + a.name + hex(a.id))) {
+                        Event e{ZFD_DDS_EVENT_REFUSED,
+                                bridgeable_name(a.name) ? a.name : std::string(),
+                                fmt::format("announcement of '{}' from {} refused: {}",
+                                            printable(a.name, 64), printable(a.origin, 63), bad)};
+                        e.instance_id = a.id;
+                        emit(e);
+                    }
+                    announced_.erase(key);
+                    continue;
+                }
+            }
             if (!infos[i].valid_data || infos[i].instance_state != DDS_IST_ALIVE ||
                 !w->writer_alive) {
                 announced_.erase(key);
                 continue;
             }
-            if (infos[i].publication_handle == ann_writer_handle_) continue;  // our own
-            a.slot_count = w->slot_count;
-            a.slot_capacity = w->slot_capacity;
             if (w->has_type_hash) {
                 TypeHash h{};
                 std::memcpy(h.data(), w->type_hash, h.size());
@@ -503,27 +542,6 @@ void Bridge::scan_announcements() {
             }
             a.alive = true;
             a.reliable = w->reliable;
-            a.origin.assign(w->origin, ::strnlen(w->origin, sizeof w->origin));
-            // Hostile or malformed announcements never reach a segment.
-            std::string bad;
-            if (!bridgeable_name(a.name)) {
-                bad = "its name is not one a bridge carries";
-            } else if (a.slot_count == 0 || a.slot_count > kMaxAnnouncedSlots ||
-                       a.slot_capacity == 0 || a.slot_capacity > kMaxAnnouncedCapacity ||
-                       a.slot_capacity * a.slot_count > kMaxAnnouncedTotal) {
-                bad = fmt::format("impossible geometry: {} slots of {} bytes", a.slot_count,
-                                  a.slot_capacity);
-            }
-            if (!bad.empty()) {
-                if (once("bad:" + a.name + hex(a.id))) {
-                    Event e{ZFD_DDS_EVENT_REFUSED, bridgeable_name(a.name) ? a.name : std::string(),
-                            fmt::format("announcement of '{}' from {} refused: {}",
-                                        printable(a.name, 64), printable(a.origin, 63), bad)};
-                    e.instance_id = a.id;
-                    emit(e);
-                }
-                continue;
-            }
             announced_[key] = std::move(a);
         }
         dds_return_loan(ann_reader_, samples, n);

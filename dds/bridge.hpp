@@ -160,7 +160,11 @@ private:
     bool make_mirror(const Announced& a);
     void close_mirror(const char* why);
     void discard_loans();
-    void process();
+    // Takes samples and commits them while mirror slots are free. listener:
+    // on Cyclone's receive thread (never waits, leaves what needs waiting or
+    // a new mirror to the thread).
+    void process(bool listener);
+    void on_data();
     // One sample (or instance-state notice) taken from DDS; `slot` is a loan
     // of the mirror this call may use (it is consumed when committed).
     void handle(const dds_sample_info_t& info, const void* sample);
@@ -175,6 +179,8 @@ private:
     dds_entity_t reader_ = 0;
     dds_entity_t waitset_ = 0;
     dds_entity_t guard_ = 0;
+    dds_entity_t readcond_ = 0;
+    std::mutex work_mu_;  // the mirror and the loans: this thread or the listener
     bool reliable_ = true;
     zfd_segment* mirror_ = nullptr;
     std::optional<TypeHash> mirror_hash_;
@@ -241,6 +247,7 @@ private:
     void emit_stats();
     void reap_finished();
     bool once(const std::string& key);  // true the first time a key is seen
+    void forget_expired_rechecks(std::int64_t now);
 
     BridgeConfig config_;
     dds_entity_t domain_ = 0;

@@ -28,6 +28,7 @@ namespace {
 constexpr dds_duration_t kWaitSlice = DDS_MSECS(100);
 constexpr std::int64_t kReserveSliceNs = 50'000'000;
 constexpr std::uint64_t kMaxRefusalLines = 5;  // per importer and kind; counted beyond
+constexpr std::size_t kMaxEnded = 1024;           // ended instances remembered
 // The reader's history (reliable: keep-all within these limits) holds about
 // this many bytes of samples before DDS pushes back on the remote writer.
 constexpr std::uint64_t kReaderHistoryBytes = 16u << 20;
@@ -61,9 +62,10 @@ Importer::~Importer() {
         discard_loans();
         zfd_segment_close(mirror_);
     }
+    // The reader first: its deletion waits for a listener call in progress.
+    if (reader_ > 0) dds_delete(reader_);
     if (waitset_ > 0) dds_delete(waitset_);
     if (guard_ > 0) dds_delete(guard_);
-    if (reader_ > 0) dds_delete(reader_);
     if (topic_ > 0) dds_delete(topic_);
 }
 
@@ -102,21 +104,35 @@ bool Importer::open_reader(bool reliable) {
             slots = next_->slot_count;
         }
     }
-    const auto depth = static_cast<std::uint32_t>(
-        std::clamp<std::uint64_t>(kReaderHistoryBytes / capacity, 64, 8192));
+    // Reliable: keep-all up to about kReaderHistoryBytes (then DDS pushes
+    // back). Best-effort: keep the newest slot_count samples; older ones
+    // that the mirror had no room for are dropped (a gap).
+    const auto depth = reliable ? static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
+                                      kReaderHistoryBytes / capacity, 64, 8192))
+                                : std::max<std::uint32_t>(slots, 1);
     batch_ = std::clamp<std::uint32_t>(slots / 2, 1, kMaxBatch);
     if (topic_ > 0) {
+        // Fast path: samples are committed on Cyclone's receive thread, as
+        // they arrive (on_data); this thread takes over whatever needs
+        // waiting (a full mirror) or a new mirror.
         dds_qos_t* qos = bridge_.reader_qos(reliable, depth);
-        reader_ = dds_create_reader(bridge_.participant(), topic_, qos, nullptr);
+        dds_listener_t* listener = dds_create_listener(this);
+        dds_lset_data_available(listener, [](dds_entity_t, void* self) {
+            static_cast<Importer*>(self)->on_data();
+        });
+        reader_ = dds_create_reader(bridge_.participant(), topic_, qos, listener);
+        dds_delete_listener(listener);
         dds_delete_qos(qos);
     }
     if (reader_ > 0) {
         waitset_ = dds_create_waitset(bridge_.participant());
         guard_ = dds_create_guardcondition(bridge_.participant());
-        if (waitset_ > 0 && guard_ > 0) {
-            dds_waitset_attach(waitset_, reader_, reader_);
+        // Wakes this thread while samples are left in the reader (the
+        // listener could not commit them), not on every arrival.
+        readcond_ = dds_create_readcondition(reader_, DDS_ANY_STATE);
+        if (waitset_ > 0 && guard_ > 0 && readcond_ > 0) {
+            dds_waitset_attach(waitset_, readcond_, readcond_);
             dds_waitset_attach(waitset_, guard_, guard_);
-            dds_set_status_mask(reader_, DDS_DATA_AVAILABLE_STATUS);
             if (stop_.load()) dds_set_guardcondition(guard_, true);
             return true;
         }
@@ -182,6 +198,7 @@ void Importer::close_mirror(const char* why) {
     {
         std::lock_guard lock(mu_);
         id = current_;
+        if (ended_.size() >= kMaxEnded) ended_.clear();  // old instances do not come back
         ended_.insert(current_);
         have_current_ = false;
         if (next_ && next_->id == current_) next_.reset();
@@ -189,6 +206,9 @@ void Importer::close_mirror(const char* why) {
     Event e{ZFD_DDS_EVENT_MIRROR_CLOSED, name_, why};
     e.instance_id = id;
     e.samples = counters_.samples.load();
+    e.bytes = counters_.bytes.load();
+    e.gaps = counters_.gaps.load();
+    e.refused = counters_.refused.load();
     bridge_.emit(e);
 }
 
@@ -211,24 +231,29 @@ void Importer::run() {
         return;
     }
     while (!stop_.load()) {
-        if (mirror_ == nullptr && !explicit_) {
-            std::optional<Announced> next;
-            {
-                std::lock_guard lock(mu_);
-                next.swap(next_);
+        {
+            std::lock_guard work(work_mu_);
+            if (mirror_ == nullptr && !explicit_) {
+                std::optional<Announced> next;
+                {
+                    std::lock_guard lock(mu_);
+                    next.swap(next_);
+                }
+                if (!next) break;  // nothing more to mirror: the bridge may start a new importer later
+                if (!make_mirror(*next)) break;
             }
-            if (!next) break;  // nothing more to mirror: the bridge may start a new importer later
-            if (!make_mirror(*next)) break;
-        }
-        process();
-        if (mirror_ != nullptr && !explicit_ && no_writers_since_ != 0 &&
-            mono_ns() - no_writers_since_ > bridge_.config().source_grace_ns) {
-            close_mirror("the exporting bridge vanished and did not come back");
-            continue;
+            process(/*listener=*/false);
+            if (mirror_ != nullptr && !explicit_ && no_writers_since_ != 0 &&
+                mono_ns() - no_writers_since_ > bridge_.config().source_grace_ns) {
+                close_mirror("the exporting bridge vanished and did not come back");
+                continue;
+            }
         }
         dds_attach_t triggered[2];
         dds_waitset_wait(waitset_, triggered, 2, kWaitSlice);
+        dds_set_guardcondition(guard_, stop_.load());
     }
+    std::lock_guard work(work_mu_);
     if (mirror_ != nullptr && stop_.load()) close_mirror("this bridge stops");
     finished_.store(true);
 }
@@ -238,11 +263,23 @@ void Importer::discard_loans() {
     loans_.clear();
 }
 
-void Importer::process() {
+void Importer::on_data() {
+    if (stop_.load()) return;
+    std::unique_lock work(work_mu_, std::try_to_lock);
+    if (!work.owns_lock()) return;  // the thread is at it; it takes these too
+    if (mirror_ != nullptr) process(/*listener=*/true);
+}
+
+void Importer::process(bool listener) {
     while (!stop_.load() && mirror_ != nullptr) {
         // Loans first, then samples: at least one slot (waiting for it is the
-        // backpressure), then as many more as are free now, for a batch.
+        // backpressure; on the receive thread nothing waits), then as many
+        // more as are free now, for a batch.
         Loan l;
+        if (loans_.empty() && listener) {
+            if (zfd_reserve(mirror_, &l.slot, &l.data) != ZFD_OK) return;  // full: the thread waits
+            loans_.push_back(l);
+        }
         if (loans_.empty()) {
             const int32_t rc = zfd_reserve_wait(mirror_, kReserveSliceNs, &l.slot, &l.data);
             if (rc == ZFD_E_TIMEOUT) return;  // local readers are slow: DDS holds the rest
@@ -271,9 +308,16 @@ void Importer::process() {
         if (n == 0 && current_disposed_) {
             // Disposed, and nothing of it is left to take: every sample of
             // the source arrived (the dispose follows the last one).
+            if (listener) {
+                dds_set_guardcondition(guard_, true);  // the thread closes it
+                return;
+            }
             close_mirror("the source's writer is gone and every sample arrived");
             return;
         }
+        // Other instances (the first samples, a replacement, strangers) and
+        // mirror changes are the thread's.
+        if (n == 0 && listener && !explicit_) return;
         if (n == 0) n = dds_take(reader_, samples, info, want, want);
         if (n <= 0) return;
         for (dds_return_t i = 0; i < n; ++i) handle(info[i], samples[i]);

@@ -5,7 +5,8 @@ The reliability and speed tests print their figures on stdout, which Meson
 keeps in meson-logs/testlog.json but does not show for passing tests. This
 prints those lines (torture summaries and must-be-zero counters, the spin
 model's states and errors, fuzzing executions and crashes, the hostile peer,
-TSan stress, the hot-path counts, the benchmark's target table), so a CI log
+TSan stress, the hot-path counts, the benchmark's target table, the
+cross-host tests' "figure:" lines), so a CI log
 carries them. usage: print-figures.py TESTLOG.json...
 """
 import json
@@ -16,7 +17,8 @@ import sys
 PATTERN = re.compile(
     r"^(SUMMARY|  must-be-zero|\[(safety|liveness|mutant)[^\]]*\]\s+states|== OK|"
     r"hot path:|hostile-peer:|tsan-stress:|fuzz(-regression)?:|probe race:|"
-    r"TARGETS|.*\s(NOT MET|met)$|\[ info \] (RESULT|SENT))")
+    r"TARGETS|.*\s(NOT MET|met)$|\[ info \] (RESULT|SENT)|.*figure: |"
+    r"\[notify:|\[mutant: )")
 
 for path in sys.argv[1:]:
     if not os.path.exists(path):

@@ -15,7 +15,8 @@ source tools/setup-common.sh
 
 BUILD_DIR=${BUILD_DIR:-build}
 packages=(meson ninja-build g++ pkg-config libfmt-dev libxxhash-dev libgtest-dev libgmock-dev
-          python3 abigail-tools binutils libcli11-dev nlohmann-json3-dev spin)
+          python3 abigail-tools binutils libcli11-dev nlohmann-json3-dev spin
+          iceoryx libiceoryx-binding-c-dev cmake)
 # The DDS bridge (Meson feature dds) and its cross-host tests: Cyclone DDS (ddsc,
 # idlc, ddsperf), iproute2 for the network namespaces the tests make.
 packages+=(cyclonedds-dev cyclonedds-tools iproute2)

@@ -109,10 +109,10 @@ typedef struct zfd_dds_event {
     const char *segment;     /* segment name; "" when none */
     const char *message;     /* human-readable text, never NULL */
     uint8_t instance_id[ZFD_INSTANCE_ID_SIZE]; /* the source instance, or zero */
-    uint64_t samples;        /* STATS: samples sent (export) or committed (import) */
-    uint64_t bytes;          /* STATS: payload bytes */
-    uint64_t gaps;           /* STATS: sequence numbers missing (import) */
-    uint64_t refused;        /* STATS: samples refused (import) */
+    uint64_t samples;        /* STATS, MIRROR_CLOSED: samples sent (export) or committed (import) */
+    uint64_t bytes;          /* STATS, MIRROR_CLOSED: payload bytes */
+    uint64_t gaps;           /* STATS, MIRROR_CLOSED: sequence numbers missing (import) */
+    uint64_t refused;        /* STATS, MIRROR_CLOSED: samples refused (import) */
     int32_t is_export;       /* 1 for an exported segment, 0 for an imported one */
     int32_t reserved;
 } zfd_dds_event;
@@ -207,8 +207,10 @@ ZFD_DDS_API void zfd_dds_bridge_close(zfd_dds_bridge *bridge);
  * can serve remote readers itself, without a `zfd bridge`). The export
  * follows the name: when the segment's writer is gone and its samples are
  * sent, a segment created again under the name is exported next.
- * Returns ZFD_OK, ZFD_E_INVAL (NULL, bad name), ZFD_E_EXISTS (this bridge
- * exports it already), ZFD_E_PERMISSION (the filters exclude it).
+ * Returns ZFD_OK, ZFD_E_INVAL (NULL, or a name a bridge does not carry:
+ * not a valid segment name, "segments", ".", or containing ".."),
+ * ZFD_E_EXISTS (this bridge exports it already), ZFD_E_PERMISSION (the
+ * filters exclude it).
  * Problems met later (a mirror under that name, another bridge exporting it)
  * are reported as events. Thread-safe. Since: 0.2
  */
@@ -227,9 +229,10 @@ ZFD_DDS_API void zfd_dds_import_options_init(zfd_dds_import_options *opts);
  * (opts NULL: defaults); samples larger than its slots or of another type
  * hash (when both have one) are refused. Reliable unless the bridge is
  * best-effort.
- * Returns ZFD_OK, ZFD_E_INVAL, ZFD_E_EXISTS (imported already, or a segment
- * of that name exists here), ZFD_E_PERMISSION (filters), codes of
- * zfd_segment_create, ZFD_E_SYSTEM. Thread-safe. Since: 0.2
+ * Returns ZFD_OK, ZFD_E_INVAL (NULL, a name a bridge does not carry as for
+ * zfd_dds_export, bad options), ZFD_E_EXISTS (imported already, or a live
+ * segment of that name exists here), ZFD_E_PERMISSION (filters), the other
+ * codes of zfd_segment_create. Thread-safe. Since: 0.2
  */
 ZFD_DDS_API int32_t zfd_dds_import(zfd_dds_bridge *bridge, const char *name,
                                    const zfd_dds_import_options *opts, zfd_error *out_err);

@@ -9,12 +9,13 @@
  *       commits COUNT samples of SIZE bytes (index = sequence number), paced
  *       at HZ if given; a reserve that waits reaps dead readers every 10 ms.
  *       Ends with a JSON line: written, the longest wait for a slot.
- *   bridge_peer read NAME COUNT [--follow] [--timeout MS] [--type LABEL]
+ *   bridge_peer read NAME COUNT [--follow] [--timeout MS] [--type LABEL] [--delay-us N]
  *       opens NAME when it appears, prints "attached <instance id> <flags>",
  *       takes samples and checks each (payload intact, index == sequence,
  *       sequence increasing); --follow re-attaches after ZFD_E_PEER_GONE to
  *       the next segment of that name. Ends after COUNT samples, or when
  *       nothing arrives for MS (default 30000), with a JSON line of counts.
+ *       --delay-us sleeps that long after each sample (a slow reader).
  *       Exit 0 when COUNT samples arrived and none was bad; 4 when opening
  *       was refused for the type (ZFD_E_TYPE_MISMATCH).
  *
@@ -167,6 +168,8 @@ static int do_read(const char *name, uint64_t count, int argc, char **argv) {
     const char *timeout_s = opt_value(argc, argv, "--timeout");
     const char *type_s = opt_value(argc, argv, "--type");
     const int follow = opt_flag(argc, argv, "--follow");
+    const char *delay_s = opt_value(argc, argv, "--delay-us");
+    const int64_t delay = delay_s ? atoll(delay_s) * 1000 : 0; /* a slow reader */
     const int64_t timeout = (timeout_s ? atoll(timeout_s) : 30000) * MS;
     uint8_t hash[ZFD_TYPE_HASH_SIZE];
     struct counts c;
@@ -256,6 +259,12 @@ static int do_read(const char *name, uint64_t count, int argc, char **argv) {
                 c.received++;
             }
             if (zfd_release(rd, slot) != ZFD_OK) c.corrupt++;
+            if (delay > 0) {
+                struct timespec ts;
+                ts.tv_sec = (time_t)(delay / 1000000000LL);
+                ts.tv_nsec = (long)(delay % 1000000000LL);
+                nanosleep(&ts, NULL);
+            }
         }
         zfd_reader_close(rd);
         zfd_segment_close(seg);
@@ -286,7 +295,7 @@ int main(int argc, char **argv) {
     }
     fprintf(stderr,
             "usage: %s write NAME SIZE COUNT [--rate HZ] [--slots N] [--type LABEL] [--go] [--linger MS]\n"
-            "       %s read NAME COUNT [--follow] [--timeout MS] [--type LABEL]\n",
+            "       %s read NAME COUNT [--follow] [--timeout MS] [--type LABEL] [--delay-us N]\n",
             argv[0], argv[0]);
     return 2;
 }

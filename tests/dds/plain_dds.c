@@ -247,6 +247,7 @@ static int do_hostile(const char *name) {
         a.slot_count = 1u << 20;
         a.slot_capacity = 1ull << 40;
         dds_write(awriter, &a);
+        dds_wait_for_acks(awriter, DDS_SECS(10));
     }
 
     /* Samples a bridge must refuse, on NAME's own topic. */

@@ -103,6 +103,7 @@ class Run:
     @staticmethod
     def summary(proc, timeout):
         proc.wait(timeout=timeout)
+        proc.out.join(10)  # the last lines may still be in the pipe
         for line in reversed(proc.out.lines()):
             if line.startswith("{"):
                 return json.loads(line)
@@ -236,6 +237,10 @@ class Lifecycle(unittest.TestCase):
             r.wait_event(bb, "imported", "life")
             rd = r.reader("b", "life", 10**9, "--follow", "--timeout", "8000")
             r.attached(rd)
+            # The command-line reader follows the mirror too.
+            zsub = r.popen("b", [ZFD, "sub", "life", "--follow", "--hex", "-q"], stdout=subprocess.PIPE,
+                           text=True)
+            time.sleep(0.5)
             r.go(w)
             time.sleep(1.5)
             kill_t = time.monotonic()
@@ -260,7 +265,11 @@ class Lifecycle(unittest.TestCase):
             self.assertEqual(s["last_seq"], 2999, s)
             self.assertGreater(s["received"], 3000, s)
             r.summary(w2, timeout=30)
-            r.assert_clean(self, ba, bb)
+            self.assertTrue(zsub.out.wait_for(r"^2999 ", 30), "zfd sub --follow resumed on the new mirror")
+            seqs = [int(line.split()[0]) for line in zsub.out.lines() if line[:1].isdigit()]
+            restarts = sum(1 for x, y in zip(seqs, seqs[1:]) if y <= x)
+            self.assertEqual(restarts, 1, "numbering restarted once: the replacement writer")
+            r.assert_clean(self, ba, bb, zsub)
 
 
 class Outage(unittest.TestCase):
@@ -291,6 +300,36 @@ class Outage(unittest.TestCase):
             r.summary(w, timeout=60)
             figure(f"bridge: link down 2 s mid-stream: {n} samples, 0 lost, 0 dup; backpressure held "
                    f"the writer on a at {during} commits/s (paced at 5000/s) during the outage")
+            r.assert_clean(self, ba, bb)
+
+
+class BestEffort(unittest.TestCase):
+    def test_a_slow_remote_reader_never_holds_the_writer_back_and_losses_are_gaps(self):
+        with Run() as r:
+            ba, bb = r.bridge("a", "--best-effort"), r.bridge("b", "--best-effort")
+            n = count(20_000)
+            w = r.writer("a", "lossy", 256, n, "--rate", "5000")
+            r.wait_event(bb, "imported", "lossy")
+            rd = r.reader("b", "lossy", n, "--timeout", "3000", "--delay-us", "1000")
+            r.attached(rd)
+            r.go(w)
+            ws = r.summary(w, timeout=60)
+            s = r.summary(rd, timeout=60)
+            # The writer ran at its pace: only local scheduling ever made it wait.
+            self.assertEqual(ws["written"], n)
+            self.assertLess(ws["max_block_ms"], 100, ws)
+            self.assertLess(ws["seconds"], n / 5000 * 1.5, ws)
+            # The reader on b read at 1000/s: most samples were dropped on the
+            # way, shown as gaps; what arrived is intact and in order.
+            for k in ("corrupt", "dup", "index_mismatch"):
+                self.assertEqual(s[k], 0, s)
+            self.assertGreater(s["gaps"], n // 4, s)
+            self.assertEqual(s["received"] + s["gaps"], s["last_seq"] - s["first_seq"] + 1, s)
+            closed = r.wait_event(bb, "mirror-closed", "lossy")
+            self.assertGreater(closed["gaps"], 0, closed)  # the bridge counted the drops
+            figure(f"bridge --best-effort: writer paced at 5000/s never waited more than "
+                   f"{ws['max_block_ms']:.1f} ms; a 1000/s reader on b got {s['received']} of {n}, "
+                   f"{s['gaps']} dropped and shown as gaps; 0 corrupt, 0 dup")
             r.assert_clean(self, ba, bb)
 
 
@@ -423,6 +462,25 @@ class Topology(unittest.TestCase):
             r.stop(wa)
             r.summary(wb, timeout=30)
             r.assert_clean(self, standby, bb)
+
+
+class Unicast(unittest.TestCase):
+    def test_bridges_find_each_other_through_peers_without_multicast(self):
+        # The README's configuration for networks without multicast.
+        with Run() as r:
+            peers = "".join(f'<Peer address="{r.hosts.address(h)}"/>' for h in ("a", "b"))
+            r.lease_xml = ("<General><AllowMulticast>false</AllowMulticast></General>"
+                           f"<Discovery><Peers>{peers}</Peers><ParticipantIndex>auto</ParticipantIndex>"
+                           "<LeaseDuration>4s</LeaseDuration></Discovery>")
+            ba, bb = r.bridge("a"), r.bridge("b")
+            w = r.writer("a", "unicast", 128, 2000)
+            r.wait_event(bb, "imported", "unicast")
+            rd = r.reader("b", "unicast", 2000)
+            r.attached(rd)
+            r.go(w)
+            check_stream(self, r.summary(rd, timeout=60), 2000)
+            r.summary(w, timeout=30)
+            r.assert_clean(self, ba, bb)
 
 
 class Hostile(unittest.TestCase):

@@ -61,7 +61,7 @@ void print_event(void* arg, const zfd_dds_event* e) {
         j["segment"] = e->segment;
         j["message"] = e->message;
         if (any_id) j["instance_id"] = hex_bytes(e->instance_id, ZFD_INSTANCE_ID_SIZE);
-        if (stats) {
+        if (stats || e->kind == ZFD_DDS_EVENT_MIRROR_CLOSED) {
             j["direction"] = e->is_export ? "export" : "import";
             j["samples"] = e->samples;
             j["bytes"] = e->bytes;
