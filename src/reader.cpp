@@ -174,7 +174,10 @@ Status Reader::Impl::find(Candidate* out) {
         const std::uint64_t c = cursor;
         const Descriptor& d = s.log[c & s.log_mask];
         const std::uint64_t t = d.tag.load(kAcq);
-        if (t == c + 1) {
+        // Tag 0 is a descriptor being rewritten, never a match: a cursor
+        // that forged tags pushed to 2^64 - 1 must not take a sample there
+        // and wrap to 0 (the numbers it returns would go backwards).
+        if (t == c + 1 && t != 0) {
             const std::uint32_t k = d.slot.load(kRlx);
             const std::uint32_t gen = d.gen.load(kRlx);
             const std::uint64_t len = d.len.load(kRlx);
@@ -209,7 +212,7 @@ bool Reader::Impl::look_at(std::uint64_t n, Candidate* out) {
     Segment::Impl& s = *seg;
     const Descriptor& d = s.log[n & s.log_mask];
     const std::uint64_t t = d.tag.load(kAcq);
-    if (t != n + 1) return false;
+    if (t != n + 1 || t == 0) return false;
     const std::uint32_t k = d.slot.load(kRlx);
     const std::uint32_t gen = d.gen.load(kRlx);
     const std::uint64_t len = d.len.load(kRlx);

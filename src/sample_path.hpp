@@ -292,7 +292,7 @@ inline Status take(Reader::Impl& r, std::uint64_t* out_token, const void** out_d
     const std::uint32_t next = d.next.load(kRlx);
     std::atomic_thread_fence(kAcq);
     // Anything unusual: the slow path looks again from scratch.
-    if (d.tag.load(kRlx) != c + 1 || k >= s.slot_count || len > s.slot_capacity || label < c ||
+    if (d.tag.load(kRlx) != c + 1 || c + 1 == 0 || k >= s.slot_count || len > s.slot_capacity || label < c ||
         label - c < r.min_offset || r.cur[k] != Reader::Impl::kNone || c < r.validate_floor ||
         s.hdr->evictions.load(kAcq) != r.evictions_seen) {
         return r.take_slow(out_token, out_data, out_len, out_seq);
