@@ -1,7 +1,7 @@
 // torture_driver.cpp — crash torture with real processes (issue "Trust").
 //
 //   zfd_torture points       the hard-coded fault-point list equals the
-//                            ZFD_FAULT_POINT("...") names in src/*.cpp
+//                            ZFD_FAULT_POINT("...") names in src/*.{cpp,hpp}
 //   zfd_torture selftest     a writer that damages samples must be caught
 //   zfd_torture writer-kill  (a) writer SIGKILLed at random moments / random
 //                            fault points, restarted with REPLACE_STALE;
@@ -56,7 +56,8 @@ using torture::wait_until;
 
 constexpr int64_t kMs = 1'000'000;
 
-// Every ZFD_FAULT_POINT in src/*.cpp. `points` fails when this list and the
+// Every ZFD_FAULT_POINT in src/*.cpp and src/*.hpp (the per-sample steps are
+// inline in sample_path.hpp). `points` fails when this list and the
 // sources differ, so a new point cannot be forgotten by the sweep.
 const std::vector<std::string> kFaultPoints = {
     "owner.create.initialised",
@@ -475,7 +476,9 @@ bool fault_points_match(std::string* report) {
     if (DIR* d = ::opendir(dir.c_str())) {
         while (dirent* e = ::readdir(d)) {
             const std::string n = e->d_name;
-            if (n.size() < 4 || n.compare(n.size() - 4, 4, ".cpp") != 0) continue;
+            const bool source = (n.size() > 4 && n.compare(n.size() - 4, 4, ".cpp") == 0) ||
+                                (n.size() > 4 && n.compare(n.size() - 4, 4, ".hpp") == 0);
+            if (!source) continue;
             std::ifstream f(dir + "/" + n);
             std::stringstream ss;
             ss << f.rdbuf();
@@ -493,13 +496,13 @@ bool fault_points_match(std::string* report) {
     bool ok = listed.size() == kFaultPoints.size() && !in_src.empty();
     for (const auto& p : in_src) {
         if (!listed.count(p)) {
-            o << "\n  in src/*.cpp but not in the torture list: " << p;
+            o << "\n  in src/ but not in the torture list: " << p;
             ok = false;
         }
     }
     for (const auto& p : listed) {
         if (!in_src.count(p)) {
-            o << "\n  in the torture list but not in src/*.cpp: " << p;
+            o << "\n  in the torture list but not in src/: " << p;
             ok = false;
         }
     }
@@ -512,7 +515,7 @@ int cmd_points() {
     const bool ok = fault_points_match(&report);
     std::printf("fault points: %s\n", report.c_str());
     for (const auto& p : kFaultPoints) std::printf("  %s\n", p.c_str());
-    std::printf("points: %s\n", ok ? "PASSED (list matches grep -o 'ZFD_FAULT_POINT(\"[^\"]*\")' src/*.cpp)"
+    std::printf("points: %s\n", ok ? "PASSED (list matches grep -o 'ZFD_FAULT_POINT(\"[^\"]*\")' src/*.[ch]pp)"
                                    : "FAILED (update kFaultPoints in tests/torture/torture_driver.cpp)");
     return ok ? 0 : 1;
 }
@@ -851,7 +854,7 @@ int cmd_sweep() {
     Test t("sw");
     std::string report;
     if (!fault_points_match(&report)) {
-        t.fail("fault point list differs from src/*.cpp: " + report);
+        t.fail("fault point list differs from src/: " + report);
     }
     std::printf("(c) fault-point sweep: %zu points, >= %d kills each, %d background readers, segment %s\n",
                 kFaultPoints.size(), target, kBg, t.name().c_str());
