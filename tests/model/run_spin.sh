@@ -73,7 +73,7 @@ run() {
     grep -q 'Search not completed' pan.log && [[ -z $incomplete ]] && incomplete="search not completed"
     grep -q 'reached -DMEMLIM bound' pan.log && incomplete="memory limit ($memlim MB) reached"
 
-    printf '%-34s states stored %-10s matched %-10s errors %-3s %3ss\n' \
+    printf '%-46s states stored %-10s matched %-10s errors %-3s %3ss\n' \
         "[$label]" "${stored:-?}" "${matched:-?}" "${errors:-?}" "$secs"
 
     if [[ $expect == clean ]]; then
@@ -92,7 +92,7 @@ run() {
         if [[ -z $errors || $errors == 0 ]]; then
             echo "FAIL [$label]: the mutant was not caught (the model cannot fail here)"; status=1
         else
-            printf '%-34s caught: %s\n' "" \
+            printf '%-46s caught: %s\n' "" \
                 "$(grep -oE 'assertion violated.*\(at depth|acceptance cycle|invalid end state' pan.log | head -1 | sed 's/ (at depth//')"
         fi
     fi
@@ -107,17 +107,17 @@ pan=(-m200000 -w24)
 # crash runs below are the no-crash runs of their configuration as well.
 echo "== spin $(spin -V | head -n 1 | sed 's/Spin Version //')"
 echo "== safety (assertions P1-P5, invalid end states)"
-run "2 threads, default, writer crash" clean -DWT=2 -DBUDGET=1 -DNS=3 -DCRASH_WRITER=1 -- "${safety_cc[@]}" -- "${pan[@]}"
-run "2 threads, overwrite" clean -DWT=2 -DBUDGET=1 -DNS=3 -DOVERWRITE=1 -- "${safety_cc[@]}" -- "${pan[@]}"
-run "2 threads, history 1" clean -DWT=2 -DBUDGET=1 -DNS=3 -DHISTORY=1 -DHIST_READER=1 -- "${safety_cc[@]}" -- "${pan[@]}"
-run "2 threads, history 1, overwrite" clean -DWT=2 -DBUDGET=1 -DNS=3 -DHISTORY=1 -DHIST_READER=1 -DOVERWRITE=1 -- "${safety_cc[@]}" -- "${pan[@]}"
-run "3 calls, reader crash" clean -DWT=1 -DBUDGET=3 -DNS=2 -DCRASH_READER=1 -- "${safety_cc[@]}" -- "${pan[@]}"
-run "3 calls, reader re-attaches" clean -DWT=1 -DBUDGET=3 -DNS=2 -DREATTACH=1 -- "${safety_cc[@]}" -- "${pan[@]}"
-run "3 calls, overwrite" clean -DWT=1 -DBUDGET=3 -DNS=2 -DOVERWRITE=1 -- "${safety_cc[@]}" -- "${pan[@]}"
-run "3 calls, history 1" clean -DWT=1 -DBUDGET=3 -DNS=2 -DHISTORY=1 -DHIST_READER=1 -- "${safety_cc[@]}" -- "${pan[@]}"
-run "3 calls, history 1, overwrite" clean -DWT=1 -DBUDGET=3 -DNS=2 -DHISTORY=1 -DHIST_READER=1 -DOVERWRITE=1 -- "${safety_cc[@]}" -- "${pan[@]}"
-run "3 calls, eviction" clean -DWT=1 -DBUDGET=3 -DNS=2 -DEVICT=1 -- "${safety_cc[@]}" -- "${pan[@]}"
-run "2 calls, reader and writer crash" clean -DWT=1 -DBUDGET=2 -DNS=2 -DCRASH_READER=1 -DCRASH_WRITER=1 -- "${safety_cc[@]}" -- "${pan[@]}"
+run "safety: 2 threads, default, writer crash" clean -DWT=2 -DBUDGET=1 -DNS=3 -DCRASH_WRITER=1 -- "${safety_cc[@]}" -- "${pan[@]}"
+run "safety: 2 threads, overwrite" clean -DWT=2 -DBUDGET=1 -DNS=3 -DOVERWRITE=1 -- "${safety_cc[@]}" -- "${pan[@]}"
+run "safety: 2 threads, history 1" clean -DWT=2 -DBUDGET=1 -DNS=3 -DHISTORY=1 -DHIST_READER=1 -- "${safety_cc[@]}" -- "${pan[@]}"
+run "safety: 2 threads, history 1, overwrite" clean -DWT=2 -DBUDGET=1 -DNS=3 -DHISTORY=1 -DHIST_READER=1 -DOVERWRITE=1 -- "${safety_cc[@]}" -- "${pan[@]}"
+run "safety: 3 calls, reader crash" clean -DWT=1 -DBUDGET=3 -DNS=2 -DCRASH_READER=1 -- "${safety_cc[@]}" -- "${pan[@]}"
+run "safety: 3 calls, reader re-attaches" clean -DWT=1 -DBUDGET=3 -DNS=2 -DREATTACH=1 -- "${safety_cc[@]}" -- "${pan[@]}"
+run "safety: 3 calls, overwrite" clean -DWT=1 -DBUDGET=3 -DNS=2 -DOVERWRITE=1 -- "${safety_cc[@]}" -- "${pan[@]}"
+run "safety: 3 calls, history 1" clean -DWT=1 -DBUDGET=3 -DNS=2 -DHISTORY=1 -DHIST_READER=1 -- "${safety_cc[@]}" -- "${pan[@]}"
+run "safety: 3 calls, history 1, overwrite" clean -DWT=1 -DBUDGET=3 -DNS=2 -DHISTORY=1 -DHIST_READER=1 -DOVERWRITE=1 -- "${safety_cc[@]}" -- "${pan[@]}"
+run "safety: 3 calls, eviction" clean -DWT=1 -DBUDGET=3 -DNS=2 -DEVICT=1 -- "${safety_cc[@]}" -- "${pan[@]}"
+run "safety: 2 calls, reader and writer crash" clean -DWT=1 -DBUDGET=2 -DNS=2 -DCRASH_READER=1 -DCRASH_WRITER=1 -- "${safety_cc[@]}" -- "${pan[@]}"
 
 echo "== mutants (each must be caught)"
 run "mutant: CURSOR_BEFORE_BIT" error -DMUT_CURSOR_BEFORE_BIT -DWT=1 -DBUDGET=3 -DNS=2 -- "${mutant_cc[@]}" -- "${pan[@]}"
