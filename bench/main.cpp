@@ -140,10 +140,12 @@ struct FanPlan {
 const FanPlan kFanRows[] = {
     {"fan1", "1 reader attached", {1, 0, 0}},
     {"fan63", "63 readers attached", {63, 0, 0}},
-    // The overwrite-oldest policy (DESIGN §8) adds "publish cost with a stalled
-    // reader vs none" as one more row, e.g.
-    //   {"fan1-stalled", "1 reader + 1 stalled, overwrite-oldest", {1, 1, ZFD_SEGMENT_OVERWRITE_OLDEST}},
-    // and a Target in report.cpp (derive) comparing its p50 with fan1's.
+    // The overwrite-oldest policy (DESIGN §8): publish cost with a stalled
+    // reader (attached, never takes) against the same policy with none. The
+    // stalled reader keeps cached_min from moving, so every publish past the
+    // first slot_count takes reserve's slow path (refresh, walk, probe).
+    {"fan1-ow", "1 reader, overwrite-oldest", {1, 0, ZFD_SEGMENT_OVERWRITE_OLDEST}},
+    {"fan1-ow-stalled", "1 reader + 1 stalled, overwrite", {1, 1, ZFD_SEGMENT_OVERWRITE_OLDEST}},
 };
 
 // Every row id, in table order.

@@ -161,6 +161,17 @@ Derived derive(const Results& res) {
         targets.push_back(t);
     }
     {
+        Target t{"overwrite-oldest publish p50: 1 stalled reader / none", "-", "<= 1.1x", std::nullopt};
+        const Stats* none = find_fan("fan1-ow");
+        const Stats* stalled = find_fan("fan1-ow-stalled");
+        if (none && stalled) {
+            t.value = ratio(stalled->p50, none->p50);
+            t.measured = fmt::format("{:.2f}x", t.value);
+            t.met = t.value <= 1.1;
+        }
+        targets.push_back(t);
+    }
+    {
         const Stats* a = find_lat("slots", 64, false, 16);
         const Stats* b = find_lat("slots", 64, false, 4096);
         Target t{"spin 64 B p50: 4096 slots / 16 slots", "-", "<= 1.1x (*)", std::nullopt};

@@ -28,13 +28,16 @@
 #include <new>
 #include <utility>
 
+#include "layout.hpp"
 #include "liveness.hpp"
+#include "sample_path.hpp"
 #include "segment.hpp"
 #include "status.hpp"
 #include "status_map.hpp"
 
 using zerodds::flatdata::ErrorDetail;
 using zerodds::flatdata::fail;
+namespace sample_path = zerodds::flatdata::sample_path;
 using zerodds::flatdata::Reader;
 using zerodds::flatdata::Segment;
 using zerodds::flatdata::SegmentConfig;
@@ -50,12 +53,14 @@ using zerodds::flatdata::capi::to_code;
 
 struct zfd_segment {
     std::shared_ptr<Segment> seg;
+    Segment::Impl* impl;  // seg's, for the per-sample calls (one load, not three)
 };
 
 struct zfd_reader {
     std::unique_ptr<Reader> reader;
     // Keeps the segment (and its mapping) alive after zfd_segment_close.
     std::shared_ptr<Segment> keep_alive;
+    Reader::Impl* impl;  // reader's, for the per-sample calls
 
     // Members die in reverse order, which would drop the segment before the
     // Reader detaches from it; detach first, explicitly.
@@ -94,7 +99,12 @@ static_assert(ZFD_CLAIM_EXPORT == zerodds::flatdata::liveness::kClaimExport);
 // that was never initialised), not for a future version of the struct.
 constexpr std::uint32_t kMaxPlausibleStructSize = 4096;
 
-constexpr std::uint32_t kKnownSegmentFlags = ZFD_SEGMENT_REPLACE_STALE | ZFD_SEGMENT_MIRROR;
+constexpr std::uint32_t kKnownSegmentFlags =
+    ZFD_SEGMENT_REPLACE_STALE | ZFD_SEGMENT_MIRROR | ZFD_SEGMENT_OVERWRITE_OLDEST;
+constexpr std::uint32_t kKnownReaderFlags = ZFD_READER_HISTORY;
+static_assert(ZFD_SEGMENT_MIRROR == zerodds::flatdata::layout::kFlagMirror);
+static_assert(ZFD_SEGMENT_OVERWRITE_OLDEST == zerodds::flatdata::layout::kFlagOverwriteOldest);
+static_assert(ZFD_READER_HISTORY == zerodds::flatdata::layout::kReaderFlagHistory);
 constexpr std::uint32_t kModeBits = 0777;
 constexpr std::size_t kMaxNameLength = 200;
 
@@ -274,10 +284,11 @@ Status read_options(const zfd_segment_options* opts, SegmentConfig* config, Erro
         return fail(detail, Status::invalid_argument, 0,
                     "options.has_type_hash is {} (expected 0 or 1)", opts->has_type_hash);
     }
-    if (v2.history != 0) {
-        return fail(detail, Status::unsupported, 0,
-                    "options.history is {} (this version keeps no history; expected 0)",
-                    v2.history);
+    if (v2.history >= opts->slot_count) {
+        return fail(detail, Status::invalid_argument, 0,
+                    "options.history is {} (must be below options.slot_count {}: the writer needs "
+                    "a free slot besides the retained samples)",
+                    v2.history, opts->slot_count);
     }
     if (v2.reserved2 != 0) {
         return fail(detail, Status::invalid_argument, 0, "options.reserved2 is {} (expected 0)",
@@ -300,6 +311,8 @@ Status read_options(const zfd_segment_options* opts, SegmentConfig* config, Erro
     config->slot_capacity = opts->slot_capacity;
     config->mode = opts->mode;
     config->replace_stale = (opts->flags & ZFD_SEGMENT_REPLACE_STALE) != 0;
+    config->overwrite_oldest = (opts->flags & ZFD_SEGMENT_OVERWRITE_OLDEST) != 0;
+    config->history = v2.history;
     config->mirror = mirror;
     std::memcpy(config->mirror_of.data(), v2.mirror_of, config->mirror_of.size());
     config->origin.assign(v2.origin, origin_len);
@@ -387,7 +400,8 @@ int32_t zfd_segment_create(const char* name, const zfd_segment_options* opts,
         if (Status st = Segment::create(name, config, &seg, &detail); st != Status::ok) return st;
         if (!seg) return fail(&detail, Status::internal, 0, "core create returned no segment");
         // If this allocation throws, `seg` dies here and the owner cleans up.
-        *out_segment = new zfd_segment{std::move(seg)};
+        Segment::Impl* impl = &seg->impl();
+        *out_segment = new zfd_segment{std::move(seg), impl};
         return Status::ok;
     });
 }
@@ -413,7 +427,8 @@ int32_t zfd_segment_open(const char* name, const uint8_t* expected_type_hash, ui
             return st;
         }
         if (!seg) return fail(&detail, Status::internal, 0, "core open returned no segment");
-        *out_segment = new zfd_segment{std::move(seg)};
+        Segment::Impl* impl = &seg->impl();
+        *out_segment = new zfd_segment{std::move(seg), impl};
         return Status::ok;
     });
 }
@@ -463,8 +478,9 @@ int32_t zfd_segment_get_info(const zfd_segment* segment, zfd_segment_info* out_i
         info.owner_alive = core.owner_alive ? 1u : 0u;
         info.next_sequence = core.next_sequence;
         std::memcpy(info.instance_id, core.instance_id.data(), ZFD_INSTANCE_ID_SIZE);
-        info.flags = core.mirror ? ZFD_SEGMENT_MIRROR : 0u;
-        info.history = 0;
+        info.flags = (core.mirror ? ZFD_SEGMENT_MIRROR : 0u) |
+                     (core.overwrite_oldest ? ZFD_SEGMENT_OVERWRITE_OLDEST : 0u);
+        info.history = core.history;
         std::memcpy(info.mirror_of, core.mirror_of.data(), ZFD_INSTANCE_ID_SIZE);
         const std::size_t n = std::min(core.origin.size(), sizeof info.origin - 1);
         std::memcpy(info.origin, core.origin.data(), n);
@@ -496,7 +512,7 @@ int32_t zfd_segment_release_claim(zfd_segment* segment, uint32_t role) {
 int32_t zfd_reserve(zfd_segment* segment, zfd_slot* out_slot, void** out_data) {
     return guarded([&]() -> std::int32_t {
         if (segment == nullptr || out_slot == nullptr) return ZFD_E_INVAL;
-        return to_code(segment->seg->reserve(out_slot, out_data));
+        return to_code(sample_path::reserve(*segment->impl, out_slot, out_data));
     });
 }
 
@@ -520,7 +536,7 @@ int32_t zfd_commit_in_place(zfd_segment* segment, zfd_slot slot, size_t len,
                             uint64_t* out_sequence) {
     return guarded([&]() -> std::int32_t {
         if (segment == nullptr) return ZFD_E_INVAL;
-        return to_code(segment->seg->commit_in_place(slot, len, out_sequence));
+        return to_code(sample_path::commit_in_place(*segment->impl, slot, len, out_sequence));
     });
 }
 
@@ -528,7 +544,7 @@ int32_t zfd_commit(zfd_segment* segment, zfd_slot slot, const void* bytes, size_
                    uint64_t* out_sequence) {
     return guarded([&]() -> std::int32_t {
         if (segment == nullptr || (bytes == nullptr && len != 0)) return ZFD_E_INVAL;
-        return to_code(segment->seg->commit(slot, bytes, len, out_sequence));
+        return to_code(sample_path::commit(*segment->impl, slot, bytes, len, out_sequence));
     });
 }
 
@@ -550,7 +566,7 @@ int32_t zfd_discard(zfd_segment* segment, zfd_slot slot) {
 int32_t zfd_publish(zfd_segment* segment, const void* bytes, size_t len, uint64_t* out_sequence) {
     return guarded([&]() -> std::int32_t {
         if (segment == nullptr || (bytes == nullptr && len != 0)) return ZFD_E_INVAL;
-        return to_code(segment->seg->publish(bytes, len, out_sequence));
+        return to_code(sample_path::publish(*segment->impl, bytes, len, out_sequence));
     });
 }
 
@@ -562,12 +578,15 @@ int32_t zfd_reader_open(zfd_segment* segment, uint32_t flags, zfd_reader** out_r
     return guarded([&]() -> std::int32_t {
         if (out_reader == nullptr) return ZFD_E_INVAL;
         *out_reader = nullptr;
-        if (segment == nullptr || flags != 0) return ZFD_E_INVAL;
+        if (segment == nullptr || (flags & ~kKnownReaderFlags) != 0) return ZFD_E_INVAL;
         std::unique_ptr<Reader> reader;
-        if (Status st = Reader::open(segment->seg, &reader); st != Status::ok) return to_code(st);
+        if (Status st = Reader::open(segment->seg, flags, &reader); st != Status::ok) {
+            return to_code(st);
+        }
         if (!reader) return ZFD_E_INTERNAL;
         // If this allocation throws, `reader` dies here and detaches.
-        auto* handle = new zfd_reader{std::move(reader), segment->seg};
+        Reader::Impl* impl = &reader->impl();
+        auto* handle = new zfd_reader{std::move(reader), segment->seg, impl};
         *out_reader = handle;
         return ZFD_OK;
     });
@@ -596,14 +615,22 @@ int32_t zfd_take(zfd_reader* reader, zfd_slot* out_slot, const void** out_data, 
                  uint64_t* out_sequence) {
     return guarded([&]() -> std::int32_t {
         if (reader == nullptr || out_slot == nullptr) return ZFD_E_INVAL;
-        return to_code(reader->reader->take(out_slot, out_data, out_len, out_sequence));
+        return to_code(sample_path::take(*reader->impl, out_slot, out_data, out_len, out_sequence));
+    });
+}
+
+int32_t zfd_take_latest(zfd_reader* reader, zfd_slot* out_slot, const void** out_data,
+                        size_t* out_len, uint64_t* out_sequence) {
+    return guarded([&]() -> std::int32_t {
+        if (reader == nullptr || out_slot == nullptr) return ZFD_E_INVAL;
+        return to_code(reader->reader->take_latest(out_slot, out_data, out_len, out_sequence));
     });
 }
 
 int32_t zfd_release(zfd_reader* reader, zfd_slot slot) {
     return guarded([&]() -> std::int32_t {
         if (reader == nullptr) return ZFD_E_INVAL;
-        return to_code(reader->reader->release(slot));
+        return to_code(sample_path::release(*reader->impl, slot));
     });
 }
 

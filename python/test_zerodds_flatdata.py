@@ -105,6 +105,51 @@ class InMemoryTest(unittest.TestCase):
             self.assertEqual(self.seg.info.active_readers, 1 << rd.index)
         self.assertEqual(self.seg.info.active_readers, 0)
 
+    def test_overwrite_oldest_never_waits_and_spares_held_samples(self):
+        seg = zfd.Segment.create(slot_count=4, slot_capacity=16, overwrite_oldest=True)
+        self.addCleanup(seg.close)
+        self.assertTrue(seg.info.overwrite_oldest)
+        with seg.reader() as held_by, seg.reader() as lazy:
+            seg.publish(b"first")
+            kept = held_by.take()
+            for i in range(50):
+                seg.publish(b"n%d" % i)      # never E_NO_FREE_SLOT
+            self.assertEqual(bytes(kept.data), b"first")
+            kept.release()
+            got = []
+            while (s := lazy.take()) is not None:
+                with s:
+                    got.append(bytes(s.data))
+            self.assertEqual(got[-1], b"n49")
+            self.assertLess(len(got), 50)   # it lost the oldest ones
+
+    def test_history_for_a_late_joiner(self):
+        seg = zfd.Segment.create(slot_count=8, slot_capacity=16, history=3)
+        self.addCleanup(seg.close)
+        self.assertEqual(seg.info.history, 3)
+        for i in range(6):
+            seg.publish(b"h%d" % i)
+        with seg.reader(history=True) as late, seg.reader() as plain:
+            seg.publish(b"live")
+            seqs = []
+            while (s := late.take()) is not None:
+                with s:
+                    seqs.append(s.sequence)
+            self.assertEqual(seqs, [3, 4, 5, 6])
+            self.assertEqual(plain.take().sequence, 6)
+        with self.assertRaises(zfd.ZfdError) as e:
+            zfd.Segment.create(slot_count=4, slot_capacity=8, history=4)
+        self.assertEqual(e.exception.code, zfd.E_INVAL)
+
+    def test_take_latest(self):
+        with self.seg.reader() as rd:
+            self.assertIsNone(rd.take_latest())
+            for i in range(5):
+                self.seg.publish(b"v%d" % i)
+            with rd.take_latest() as s:
+                self.assertEqual((bytes(s.data), s.sequence), (b"v4", 4))
+            self.assertIsNone(rd.take())  # the older ones count as read
+
     def test_info_provenance(self):
         info = self.seg.info
         self.assertEqual(len(info.instance_id), zfd.INSTANCE_ID_SIZE)

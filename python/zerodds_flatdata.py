@@ -41,6 +41,7 @@ __all__ = [
     "ZfdError", "Segment", "SegmentInfo", "Reader", "Sample", "Loan",
     "type_hash", "unlink", "version", "version_number", "status_str",
     "TYPE_HASH_SIZE", "MAX_READERS", "SEGMENT_REPLACE_STALE",
+    "SEGMENT_OVERWRITE_OLDEST", "READER_HISTORY",
 ]
 
 SONAME = "libzerodds_flatdata.so.0"
@@ -73,6 +74,8 @@ MAX_READERS = 64
 WAIT_FOREVER = -1
 SEGMENT_REPLACE_STALE = 1 << 0
 SEGMENT_MIRROR = 1 << 1
+SEGMENT_OVERWRITE_OLDEST = 1 << 2   # since 0.2: the writer never waits for readers
+READER_HISTORY = 1 << 0             # since 0.2: zfd_reader_open gets the retained samples first
 INSTANCE_ID_SIZE = 16
 ORIGIN_SIZE = 64
 CLAIM_ROLES = 64
@@ -178,6 +181,8 @@ _PROTOTYPES = {
     "zfd_take": (c_int32, [_RD, POINTER(_slot), POINTER(c_void_p), POINTER(c_size_t),
                            POINTER(c_uint64)]),
     "zfd_release": (c_int32, [_RD, _slot]),
+    "zfd_take_latest": (c_int32, [_RD, POINTER(_slot), POINTER(c_void_p), POINTER(c_size_t),
+                                  POINTER(c_uint64)]),
     "zfd_take_copy": (c_int32, [_RD, c_void_p, c_size_t, POINTER(c_size_t),
                                 POINTER(c_uint64)]),
     "zfd_reader_wait": (c_int32, [_RD, c_int64]),
@@ -325,9 +330,14 @@ class SegmentInfo:
     owner_alive: bool
     next_sequence: int
     instance_id: bytes        # 16 random bytes: equal ids = the same segment
-    flags: int                # SEGMENT_MIRROR for a bridge's mirror
+    flags: int                # SEGMENT_MIRROR, SEGMENT_OVERWRITE_OLDEST as created
     mirror_of: Optional[bytes]  # a mirror's source instance id
     origin: str               # a mirror's source, as text
+    history: int              # newest samples kept for late joiners (READER_HISTORY)
+
+    @property
+    def overwrite_oldest(self) -> bool:
+        return bool(self.flags & SEGMENT_OVERWRITE_OLDEST)
 
     @property
     def reader_count(self) -> int:
@@ -348,14 +358,21 @@ class Segment:
     def create(cls, name: Optional[str] = None, *, slot_count: int = 64,
                slot_capacity: int = 1024, mode: int = 0o600,
                replace_stale: bool = False, type_hash: Optional[bytes] = None,
-               flags: int = 0) -> "Segment":
-        """Create a segment (name None: in-memory, this process only)."""
+               flags: int = 0, overwrite_oldest: bool = False,
+               history: int = 0) -> "Segment":
+        """Create a segment (name None: in-memory, this process only).
+        overwrite_oldest: the writer never waits for readers (with no free slot
+        it reuses the oldest sample no reader holds). history: the newest
+        `history` samples stay readable for readers opened with history=True
+        (below slot_count)."""
         opts = _SegmentOptions()
         _lib.zfd_segment_options_init(byref(opts))
         opts.slot_count = slot_count
         opts.slot_capacity = slot_capacity
         opts.mode = mode
-        opts.flags = flags | (SEGMENT_REPLACE_STALE if replace_stale else 0)
+        opts.flags = (flags | (SEGMENT_REPLACE_STALE if replace_stale else 0)
+                      | (SEGMENT_OVERWRITE_OLDEST if overwrite_oldest else 0))
+        opts.history = history
         if type_hash is not None:
             opts.has_type_hash = 1
             opts.type_hash = _hash_arg(type_hash)
@@ -413,7 +430,7 @@ class Segment:
             owner_alive=bool(raw.owner_alive), next_sequence=raw.next_sequence,
             instance_id=bytes(raw.instance_id), flags=raw.flags,
             mirror_of=bytes(raw.mirror_of) if raw.flags & SEGMENT_MIRROR else None,
-            origin=raw.origin.decode(errors="replace"))
+            origin=raw.origin.decode(errors="replace"), history=raw.history)
 
     def claim(self, role: int) -> bool:
         """Take exclusive claim `role` on this named segment; False if another
@@ -451,9 +468,10 @@ class Segment:
         self._loans.add(loan)
         return loan
 
-    def reader(self) -> "Reader":
-        """Attach a reader; it sees samples committed from now on."""
-        return Reader(self)
+    def reader(self, *, history: bool = False) -> "Reader":
+        """Attach a reader; it sees samples committed from now on (with
+        history=True first the samples the segment retains, oldest first)."""
+        return Reader(self, history=history)
 
     # -- notify ----------------------------------------------------------------
 
@@ -612,9 +630,10 @@ class Sample:
 class Reader:
     """A reader attached to a segment. Use from one thread at a time."""
 
-    def __init__(self, segment: Segment):
+    def __init__(self, segment: Segment, *, history: bool = False):
         handle = _RD()
-        _check(_lib.zfd_reader_open(segment._h, 0, byref(handle)), "zfd_reader_open")
+        _check(_lib.zfd_reader_open(segment._h, READER_HISTORY if history else 0, byref(handle)),
+               "zfd_reader_open")
         self._h = handle
         self._capacity = segment._capacity
         self._samples = weakref.WeakSet()
@@ -648,14 +667,22 @@ class Reader:
     def take(self) -> Optional[Sample]:
         """The oldest unread sample in place, or None if there is none.
         Raises ZfdError(E_PEER_GONE) once the owner is gone and all is read."""
+        return self._take(_lib.zfd_take, "zfd_take")
+
+    def take_latest(self) -> Optional[Sample]:
+        """The newest sample in place (everything older not yet taken counts
+        as read), or None if there is nothing new. The keep-last-1 read."""
+        return self._take(_lib.zfd_take_latest, "zfd_take_latest")
+
+    def _take(self, fn, what: str) -> Optional[Sample]:
         slot = _slot()
         ptr = c_void_p()
         length = c_size_t()
         seq = c_uint64()
-        rc = _lib.zfd_take(self._h, byref(slot), byref(ptr), byref(length), byref(seq))
+        rc = fn(self._h, byref(slot), byref(ptr), byref(length), byref(seq))
         if rc == E_NO_SAMPLE:
             return None
-        _check(rc, "zfd_take")
+        _check(rc, what)
         sample = Sample(self, slot.value, ptr.value or 0, length.value, seq.value)
         self._samples.add(sample)
         self.last_sequence = seq.value

@@ -2,6 +2,7 @@
 #include "notify.hpp"
 
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,6 +13,53 @@
 #include <cstdlib>
 
 namespace zerodds::flatdata::notify {
+
+namespace detail {
+std::atomic<bool> g_light_ok{false};
+std::atomic<bool> g_heavy_ok{false};
+std::atomic<bool> g_private_ok{false};
+}  // namespace detail
+
+namespace {
+
+long membarrier(int cmd) { return ::syscall(SYS_membarrier, cmd, 0u, 0); }
+
+}  // namespace
+
+bool register_process() {
+    // Registration is per process (inherited by fork, reset by exec) and
+    // idempotent; repeating it after a fork costs one system call at setup.
+    static std::atomic<pid_t> registered_pid{0};
+    const pid_t me = ::getpid();
+    if (registered_pid.load(std::memory_order_acquire) == me) {
+        return detail::g_light_ok.load(std::memory_order_relaxed);
+    }
+    const long supported = membarrier(MEMBARRIER_CMD_QUERY);
+    const bool global = supported > 0 && (supported & MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0 &&
+                        membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0;
+    const bool priv = supported > 0 && (supported & MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0 &&
+                      membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
+    // A sleeper can order us only if we are registered and it can issue the
+    // command; both depend on this kernel, so one answer serves both sides.
+    detail::g_heavy_ok.store(global, std::memory_order_relaxed);
+    detail::g_light_ok.store(global, std::memory_order_relaxed);
+    detail::g_private_ok.store(priv, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    registered_pid.store(me, std::memory_order_release);
+    return global;
+}
+
+bool heavy_barrier() {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!detail::g_heavy_ok.load(std::memory_order_relaxed)) return false;
+    return membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0;
+}
+
+bool private_heavy_barrier() {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!detail::g_private_ok.load(std::memory_order_relaxed)) return false;
+    return membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0;
+}
 
 std::int64_t now_ns() {
     struct timespec ts {};

@@ -72,14 +72,17 @@ void bind(Segment::Impl& s, const Geometry& g) {
     s.hdr = reinterpret_cast<SegmentHeader*>(base);
     s.readers = reinterpret_cast<ReaderEntry*>(base + g.readers_offset);
     s.slots = reinterpret_cast<SlotControl*>(base + g.slots_offset);
-    s.log = reinterpret_cast<LogEntry*>(base + g.log_offset);
+    s.log = reinterpret_cast<Descriptor*>(base + g.log_offset);
+    s.held_base = base + g.held_offset;
     s.payload = base + g.payload_offset;
     s.slot_count = g.slot_count;
     s.log_size = g.log_size;
     s.log_mask = g.log_size - 1;
     s.slot_capacity = g.slot_capacity;
     s.payload_stride = g.payload_stride;
+    s.held_stride = g.held_stride;
     s.total_size = g.total_size;
+    s.overwrite = (s.flags & kFlagOverwriteOldest) != 0;
     // With a 64-byte stride, two consecutive slots share a 128-byte pair that
     // the hardware fetches together, which helps the writer claim them in
     // order; from 128 bytes on, nothing is shared and sequential order only
@@ -90,7 +93,7 @@ void bind(Segment::Impl& s, const Geometry& g) {
         while (std::gcd(step, g.slot_count) != 1) step += 2;
         if (step >= g.slot_count) step = 1;
     }
-    s.reserve_step = step;
+    s.w.step = step;
 }
 
 // Writes a fresh header and control area; `state` goes ready last.
@@ -110,7 +113,10 @@ void initialise(Segment::Impl& s, const Geometry& g, const SegmentConfig& config
     h->readers_offset = g.readers_offset;
     h->slots_offset = g.slots_offset;
     h->log_offset = g.log_offset;
+    h->held_offset = g.held_offset;
     h->payload_offset = g.payload_offset;
+    h->held_stride = g.held_stride;
+    h->history = s.history;
     h->owner_pid = ::getpid();
     h->owner_uid = ::geteuid();
     h->has_type_hash = config.type_hash ? 1 : 0;
@@ -123,7 +129,9 @@ void initialise(Segment::Impl& s, const Geometry& g, const SegmentConfig& config
     bind(s, g);
     for (std::uint32_t i = 0; i < kMaxReaders; ++i) new (&s.readers[i]) ReaderEntry{};
     for (std::uint32_t k = 0; k < g.slot_count; ++k) new (&s.slots[k]) SlotControl{};
-    for (std::uint64_t i = 0; i < g.log_size; ++i) new (&s.log[i]) LogEntry{};
+    for (std::uint64_t i = 0; i < g.log_size; ++i) new (&s.log[i]) Descriptor{};
+    // Held bitmaps: the region is zeroed (heap: zero-filled; object:
+    // ftruncate), and zero is every word's initial value.
     ZFD_FAULT_POINT("owner.create.initialised");
     h->state.store(kSegmentReady, kRel);
 }
@@ -176,12 +184,19 @@ Status Segment::create(const char* name, const SegmentConfig& config, std::share
         return fail(detail, Status::invalid_argument, 0, "slot_count {} exceeds the maximum {}",
                     config.slot_count, kMaxSlotCount);
     }
+    if (config.history >= config.slot_count) {
+        return fail(detail, Status::invalid_argument, 0,
+                    "history {} must be below slot_count {} (the writer needs a slot to write "
+                    "the next sample in)",
+                    config.history, config.slot_count);
+    }
     Geometry g{};
     if (!compute_geometry(config.slot_count, config.slot_capacity, &g)) {
         return fail(detail, Status::out_of_memory, 0,
                     "{} slots of {} bytes do not fit in one segment", config.slot_count,
                     config.slot_capacity);
     }
+    notify::register_process();
     auto impl = std::make_unique<Impl>();
     Status st = name == nullptr
                     ? Region::create_heap(g.total_size, &impl->region, detail)
@@ -195,6 +210,8 @@ Status Segment::create(const char* name, const SegmentConfig& config, std::share
     impl->type_hash = config.type_hash;
     impl->loan_tag = next_tag();
     impl->instance_id = random_instance_id();
+    impl->history = config.history;
+    if (config.overwrite_oldest) impl->flags |= kFlagOverwriteOldest;
     if (config.mirror) {
         impl->flags |= kFlagMirror;
         impl->mirror_of = config.mirror_of;
@@ -217,6 +234,7 @@ Status Segment::open(const char* name, const std::uint8_t* expected_type_hash,
         return st;
     }
     impl->named = true;
+    notify::register_process();
     return attach(std::move(impl), name, expected_type_hash, out, detail);
 }
 
@@ -287,7 +305,10 @@ Status Segment::attach(std::unique_ptr<Impl> impl, const char* name,
     const std::uint64_t readers_offset = h->readers_offset;
     const std::uint64_t slots_offset = h->slots_offset;
     const std::uint64_t log_offset = h->log_offset;
+    const std::uint64_t held_offset = h->held_offset;
     const std::uint64_t payload_offset = h->payload_offset;
+    const std::uint64_t held_stride = h->held_stride;
+    const std::uint32_t history = h->history;
     const std::uint32_t has_hash = h->has_type_hash;
     TypeHash hash{};
     std::memcpy(hash.data(), h->type_hash, kTypeHashSize);
@@ -320,14 +341,21 @@ Status Segment::attach(std::unique_ptr<Impl> impl, const char* name,
                     slot_count, slot_capacity);
     }
     if (payload_stride != g.payload_stride || log_size != g.log_size ||
-        readers_offset != g.readers_offset || slots_offset != g.slots_offset ||
-        log_offset != g.log_offset || payload_offset != g.payload_offset) {
+        held_stride != g.held_stride || readers_offset != g.readers_offset ||
+        slots_offset != g.slots_offset || log_offset != g.log_offset ||
+        held_offset != g.held_offset || payload_offset != g.payload_offset) {
         return fail(detail, Status::corrupt, 0,
                     "geometry fields disagree with slot_count {} and slot_capacity {}: stride {} "
-                    "(expected {}), log {} ({}), offsets {}/{}/{}/{} ({}/{}/{}/{})",
+                    "(expected {}), log {} ({}), held stride {} ({}), offsets {}/{}/{}/{}/{} "
+                    "({}/{}/{}/{}/{})",
                     slot_count, slot_capacity, payload_stride, g.payload_stride, log_size,
-                    g.log_size, readers_offset, slots_offset, log_offset, payload_offset,
-                    g.readers_offset, g.slots_offset, g.log_offset, g.payload_offset);
+                    g.log_size, held_stride, g.held_stride, readers_offset, slots_offset,
+                    log_offset, held_offset, payload_offset, g.readers_offset, g.slots_offset,
+                    g.log_offset, g.held_offset, g.payload_offset);
+    }
+    if (history >= slot_count) {
+        return fail(detail, Status::corrupt, 0, "history {} is not below slot_count {}", history,
+                    slot_count);
     }
     if (total_size != g.total_size) {
         return fail(detail, Status::corrupt, 0, "total_size {} (expected {})", total_size,
@@ -361,6 +389,7 @@ Status Segment::attach(std::unique_ptr<Impl> impl, const char* name,
     impl->owner_pid = h->owner_pid;
     if (has_hash == 1) impl->type_hash = hash;
     impl->flags = flags;
+    impl->history = history;
     std::memcpy(impl->instance_id.data(), h->instance_id, kInstanceIdSize);
     std::memcpy(impl->mirror_of.data(), h->mirror_of, kInstanceIdSize);
     std::memcpy(impl->origin, h->origin, sizeof impl->origin);
@@ -385,11 +414,14 @@ Status Segment::unlink(const char* name, ErrorDetail* detail) {
 void Segment::close_owner() {
     Impl& s = *impl_;
     if (!s.owner || s.owner_closed.exchange(true)) return;
-    // Loans in flight are discarded: nobody will commit them now.
-    for (std::uint32_t k = 0; k < s.slot_count; ++k) {
-        std::uint64_t w = s.slots[k].state.load(kAcq);
-        if (word_state(w) == kSlotLoaned) {
-            s.slots[k].state.compare_exchange_strong(w, slot_word(word_gen(w), kSlotFree), kSeq);
+    {
+        // Loans in flight are discarded: nobody will commit them now.
+        GateGuard gate(s.gate);
+        for (std::uint32_t k = 0; k < s.slot_count; ++k) {
+            const std::uint64_t w = s.slots[k].state.load(kAcq);
+            if (word_state(w) == kSlotLoaned) {
+                s.slots[k].state.store(slot_word(word_gen(w), kSlotFree), kRel);
+            }
         }
     }
     // After every commit (release order): readers that see the flag and then
@@ -437,7 +469,9 @@ void Segment::info(SegmentInfo* out) const {
         out->owner_alive = s.hdr->owner_closed.load(kAcq) == kOwnerOpen &&
                            s.region->byte_locked(liveness::kOwnerByte);
     }
-    out->next_sequence = s.hdr->next_seq.load(kAcq) + s.hdr->label_offset.load(kAcq);
+    out->next_sequence = s.hdr->next_pos.load(kAcq) + s.hdr->label_offset.load(kAcq);
+    out->overwrite_oldest = s.overwrite;
+    out->history = s.history;
     out->instance_id = s.instance_id;
     out->mirror = (s.flags & kFlagMirror) != 0;
     out->mirror_of = s.mirror_of;
@@ -458,31 +492,41 @@ Status Segment::evict_stale(std::int64_t max_age_ns, std::uint32_t* out_evicted)
     Impl& s = *impl_;
     if (!s.owner) return Status::permission;
     if (max_age_ns < 0) return Status::invalid_argument;
-    std::lock_guard lock(s.reclaim_mutex);
-    const auto now = static_cast<std::uint64_t>(notify::coarse_now_ns());
     std::uint32_t evicted = 0;
-    for (std::uint32_t k = 0; k < s.slot_count; ++k) {
-        SlotControl& c = s.slots[k];
-        std::uint64_t w = c.state.load(kAcq);
-        if (word_state(w) != kSlotCommitted || c.pending.load(kAcq) == 0) continue;
-        const std::uint64_t committed = c.commit_ns.load(kRlx);
-        if (now < committed || now - committed < static_cast<std::uint64_t>(max_age_ns)) continue;
-        // COMMITTED(g) -> BUSY(g) first: from here no reader takes the
-        // sample (peek wants COMMITTED), a held token's release reports
-        // EVICTED, and no other writer thread can claim the slot, so the
-        // bits wiped next belong to this sample and nothing newer.
-        if (!c.state.compare_exchange_strong(w, slot_word(word_gen(w), kSlotBusy), kSeq)) {
-            continue;  // released or recycled meanwhile
-        }
-        ZFD_FAULT_POINT("writer.evict.busy");
-        const std::uint64_t before = c.pending.exchange(0, kSeq);
-        ZFD_FAULT_POINT("writer.evict.pending_cleared");
-        c.state.store(slot_word(word_gen(w) + 1, kSlotFree), kSeq);
-        if (before != 0) {  // else its last reader released it meanwhile (and counted it)
+    {
+        GateGuard gate(s.gate);
+        Impl::Snapshot snap;
+        s.refresh(&snap);
+        const auto now = static_cast<std::uint64_t>(notify::coarse_now_ns());
+        for (std::uint32_t k = 0; k < s.slot_count; ++k) {
+            SlotControl& c = s.slots[k];
+            const std::uint64_t w = c.state.load(kRlx);
+            if (word_state(w) != kSlotCommitted) continue;
+            const std::uint64_t committed = c.commit_ns.load(kRlx);
+            if (now < committed || now - committed < static_cast<std::uint64_t>(max_age_ns)) continue;
+            // Only samples some attached reader still wants or holds; a
+            // sample kept only as history is not stale.
+            const std::uint64_t q = c.pos.load(kRlx);
+            bool pinned = false;
+            for (std::uint64_t m = snap.mask; m != 0 && !pinned; m &= m - 1) {
+                const auto i = static_cast<std::uint32_t>(__builtin_ctzll(m));
+                if (snap.released[i] > q) continue;
+                pinned = snap.cursor[i] <= q || s.held_bit(i, k);
+            }
+            if (!pinned) continue;
+            // BUSY first: no reader validates a BUSY slot as good. Then the
+            // counters readers compare (evict_high before evictions, which
+            // they load first), then FREE with the next generation.
+            c.state.store(slot_word(word_gen(w), kSlotBusy), kRlx);
+            ZFD_FAULT_POINT("writer.evict.busy");
+            if (s.hdr->evict_high.load(kRlx) < q + 1) s.hdr->evict_high.store(q + 1, kRel);
+            s.hdr->evictions.fetch_add(1, kSeq);
+            ZFD_FAULT_POINT("writer.evict.counted");
+            c.state.store(slot_word(word_gen(w) + 1, kSlotFree), kRel);
             ++evicted;
-            s.slot_freed();
         }
     }
+    if (evicted != 0) s.slot_freed(evicted);
     if (out_evicted != nullptr) *out_evicted = evicted;
     return Status::ok;
 }
@@ -531,18 +575,22 @@ bool Segment::claim_held(std::uint32_t role) const {
 
 namespace {
 
-// Detaches reader `index` if its entry word is still `word`.
+// Detaches reader `index` if its entry word is still `word` (inside the gate).
 bool detach(Segment::Impl& s, std::uint32_t index, std::uint64_t word) {
     ReaderEntry& e = s.readers[index];
     if (!e.word.compare_exchange_strong(word, ((word >> 2) + 1) << 2 | kReaderFree, kSeq)) {
         return false;
     }
+    ZFD_FAULT_POINT("detach.entry_freed");
+    // Its progress leaves the generation's sum: keep it in `freed`, plus one
+    // step for the slots it pinned (they are free as soon as its bit goes).
+    s.hdr->freed.fetch_add(e.progress.load(kAcq) + 1, kSeq);
     s.hdr->active_readers.fetch_and(~(std::uint64_t{1} << index), kSeq);
     s.hdr->membership.fetch_add(1, kSeq);
-    s.clear_reader_bits(index);
     // A sleeping detached reader should notice now, not after its slice.
     s.hdr->data_futex.fetch_add(1, kSeq);
     notify::futex_wake_all(&s.hdr->data_futex);
+    s.notify_space();
     return true;
 }
 
@@ -552,7 +600,7 @@ Status Segment::mark_reader_disconnected(std::uint32_t reader_index) {
     Impl& s = *impl_;
     if (!s.owner) return Status::permission;
     if (reader_index >= kMaxReaders) return Status::invalid_argument;
-    std::lock_guard lock(s.reclaim_mutex);
+    GateGuard gate(s.gate);
     const std::uint64_t w = s.readers[reader_index].word.load(kAcq);
     if ((w & 3u) != kReaderActive) return Status::not_found;
     return detach(s, reader_index, w) ? Status::ok : Status::not_found;
@@ -563,7 +611,7 @@ Status Segment::reap_dead_readers(std::uint32_t* out_reaped) {
     if (!s.owner) return Status::permission;
     std::uint32_t reaped = 0;
     if (s.named) {
-        std::lock_guard lock(s.reclaim_mutex);
+        GateGuard gate(s.gate);
         for (std::uint32_t i = 0; i < kMaxReaders; ++i) {
             const std::uint64_t w = s.readers[i].word.load(kAcq);
             if ((w & 3u) != kReaderActive && (w & 3u) != kReaderClosing) continue;

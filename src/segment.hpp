@@ -36,6 +36,12 @@ struct SegmentConfig {
     std::uint64_t slot_capacity = 1024;
     std::uint32_t mode = 0600;
     bool replace_stale = false;
+    // The writer never waits for readers: with no free slot, reserve reuses
+    // the oldest committed sample no reader holds (PROTOCOL.md).
+    bool overwrite_oldest = false;
+    // The newest `history` samples stay readable after every reader released
+    // them (< slot_count).
+    std::uint32_t history = 0;
     std::optional<TypeHash> type_hash;
     // A bridge's mirror of a segment on another host: the source's instance
     // id and a text saying where it lives (shown by tools; truncated to
@@ -58,6 +64,8 @@ struct SegmentInfo {
     std::int32_t owner_pid = 0;
     bool owner_alive = false;
     std::uint64_t next_sequence = 0;
+    bool overwrite_oldest = false;
+    std::uint32_t history = 0;
     InstanceId instance_id{};
     bool mirror = false;
     InstanceId mirror_of{};
@@ -112,7 +120,7 @@ public:
     Status discard(std::uint64_t token);
     Status publish(const void* bytes, std::size_t len, std::uint64_t* sequence);
 
-    // Notify generation: commits + freed slots.
+    // Notify generation: commits, releases, skips, discards, evictions, detaches.
     std::uint64_t notify_generation() const;
     Status wait_for_change(std::uint64_t last_generation, std::int64_t timeout_ns);
 
@@ -147,19 +155,25 @@ private:
 
 class Reader {
 public:
-    // Attaches a reader; it sees samples committed after this call.
-    static Status open(const std::shared_ptr<Segment>& segment, std::unique_ptr<Reader>* out);
+    // Attaches a reader; it sees samples committed after this call, and with
+    // layout::kReaderFlagHistory first the segment's retained ones.
+    static Status open(const std::shared_ptr<Segment>& segment, std::uint32_t flags,
+                       std::unique_ptr<Reader>* out);
     ~Reader();  // detaches and releases whatever it holds
     Reader(const Reader&) = delete;
     Reader& operator=(const Reader&) = delete;
 
     std::uint32_t index() const;
     Status take(std::uint64_t* token, const void** data, std::size_t* len, std::uint64_t* sequence);
+    // The newest sample available; everything older not yet taken counts as read.
+    Status take_latest(std::uint64_t* token, const void** data, std::size_t* len,
+                       std::uint64_t* sequence);
     Status release(std::uint64_t token);
     Status take_copy(void* buf, std::size_t capacity, std::size_t* len, std::uint64_t* sequence);
     Status wait(std::int64_t timeout_ns);
 
     struct Impl;
+    Impl& impl() { return *impl_; }
 
 private:
     explicit Reader(std::unique_ptr<Impl> impl);

@@ -10,6 +10,7 @@
 #include "notify.hpp"
 #include "region.hpp"
 #include "segment.hpp"
+#include "writer_gate.hpp"
 
 #include <atomic>
 #include <cstddef>
@@ -49,7 +50,8 @@ struct Segment::Impl {
     layout::SegmentHeader* hdr = nullptr;
     layout::ReaderEntry* readers = nullptr;
     layout::SlotControl* slots = nullptr;
-    layout::LogEntry* log = nullptr;
+    layout::Descriptor* log = nullptr;
+    std::byte* held_base = nullptr;  // held bitmaps, held_stride bytes per reader
     std::byte* payload = nullptr;
 
     // Validated geometry.
@@ -58,12 +60,15 @@ struct Segment::Impl {
     std::uint64_t log_size = 0;
     std::uint64_t slot_capacity = 0;
     std::uint64_t payload_stride = 0;
+    std::uint64_t held_stride = 0;
     std::uint64_t total_size = 0;
     std::uint64_t segment_id = 0;
     std::int32_t owner_pid = 0;
     std::optional<TypeHash> type_hash;
-    // Provenance (layout::kFlag*, mirror source), copied once.
+    // Provenance and policy (layout::kFlag*, mirror source), copied once.
     std::uint32_t flags = 0;
+    bool overwrite = false;     // kFlagOverwriteOldest
+    std::uint32_t history = 0;  // < slot_count
     InstanceId instance_id{};
     InstanceId mirror_of{};
     char origin[layout::kOriginSize] = {};
@@ -72,18 +77,25 @@ struct Segment::Impl {
     bool named = false;
     std::uint32_t loan_tag = 0;
 
-    // Writer-private (owner only).
-    alignas(64) std::atomic<std::uint32_t> reserve_cursor{0};
-    // Reserve order: slot k is followed by (k + reserve_step) % slot_count,
-    // a step coprime to slot_count near 0.618 * slot_count, so the cycle
-    // visits every slot and consecutive samples sit far apart in memory.
-    // A reader trailing the writer then does not have its hardware
-    // prefetcher stream into the control and payload lines the writer is
-    // about to claim (set by bind(); 1 when payload lines are 64 bytes).
-    std::uint32_t reserve_step = 1;
-    std::atomic<std::uint64_t> full_at_generation{~std::uint64_t{0}};
-    std::atomic<bool> reclaim_needed{false};
-    std::mutex reclaim_mutex;  // evict, detach, reap, reclaim: never the hot path
+    // ---- Writer-private (owner only), changed only inside `gate`.
+    WriterGate gate;
+    struct Writer {
+        std::uint32_t cursor = 0;   // the slot reserve tries first
+        std::uint32_t step = 1;     // reserve order: k -> (k + step) % slot_count
+        std::uint64_t next_pos = 0;  // == hdr->next_pos (the writer's own copy)
+        std::uint64_t label_offset = 0;  // == hdr->label_offset (the writer's own copy)
+        // Positions below are reusable by every reader (PROTOCOL.md, "When a
+        // slot may be reused"): min(released of the active readers,
+        // next_pos - history) at the last refresh.
+        std::uint64_t cached_min = 0;
+        // The oldest position that may still be a committed sample; the
+        // slow path walks positions from here.
+        std::uint64_t tail = 0;
+        // Fingerprints (freed + membership; + the readers' progress) at the
+        // last full scan and the last failed slow path.
+        std::uint64_t free_scan_mark = ~std::uint64_t{0};
+        std::uint64_t fail_mark = ~std::uint64_t{0};
+    } w;
     std::atomic<bool> owner_closed{false};
 
     // Named segments: how many Reader objects of this process hold each
@@ -99,17 +111,33 @@ struct Segment::Impl {
     std::atomic<std::int64_t> last_owner_probe_ns{0};
 
     std::byte* slot_payload(std::uint32_t k) const { return payload + std::uint64_t{k} * payload_stride; }
-    std::uint64_t generation() const {
-        return hdr->next_seq.load(std::memory_order_acquire) +
-               hdr->freed.load(std::memory_order_acquire);
+    std::atomic<std::uint64_t>* held_words(std::uint32_t reader) const {
+        return reinterpret_cast<std::atomic<std::uint64_t>*>(held_base + std::uint64_t{reader} * held_stride);
     }
-    // Called after a slot became free: count it and wake sleeping writers.
-    void slot_freed() {
-        hdr->freed.fetch_add(1, std::memory_order_seq_cst);
+    bool held_bit(std::uint32_t reader, std::uint32_t k) const {
+        return (held_words(reader)[k >> 6].load(std::memory_order_acquire) >> (k & 63)) & 1u;
+    }
+    // next_pos + freed + the active readers' progress (PROTOCOL.md, "Notify
+    // generation").
+    std::uint64_t generation() const;
+    // A slot became free outside a reader's release (discard, eviction, a
+    // reader left): count it and wake writers waiting for space.
+    void slot_freed(std::uint64_t count = 1) {
+        hdr->freed.fetch_add(count, std::memory_order_seq_cst);
         notify_space();
     }
-    void notify_space();
-    void notify_data();
+    // Wake sleeping writers (space, change) or readers (data, change) if one
+    // is counted; the caller's state change is already stored.
+    void notify_space() {
+        notify::light_barrier();
+        notify::wake_if_waiting(space_point());
+        notify::wake_if_waiting(change_point());
+    }
+    void notify_data() {
+        notify::light_barrier();
+        notify::wake_if_waiting(data_point());
+        notify::wake_if_waiting(change_point());
+    }
     notify::WaitPoint data_point() const {
         return {hdr->data_waiters, hdr->data_futex, hdr->data_armed};
     }
@@ -121,10 +149,26 @@ struct Segment::Impl {
     }
     // True when the owner closed or died (named: probed at most every 10 ms).
     bool owner_is_gone();
-    // Frees every slot waiting on reader `index` (owner detach, reader close).
-    void clear_reader_bits(std::uint32_t index);
-    // Writer: repairs stale pending bits; true if any slot became free.
-    bool reclaim_stale_bits();
+
+    // What the writer read of the readers at a refresh (stack-local).
+    struct Snapshot {
+        std::uint64_t mask = 0;
+        std::uint64_t next_pos = 0;
+        std::uint64_t min_cursor = ~std::uint64_t{0};
+        std::uint64_t mark = 0;  // freed + membership + next_pos + the readers' progress
+        std::uint64_t released[layout::kReaderEntries];
+        std::uint64_t cursor[layout::kReaderEntries];
+    };
+    // Writer steps (inside the gate; slot_allocator.cpp).
+    Status reserve_locked(std::uint64_t* out_token, void** out_data);
+    void claim(std::uint32_t k, std::uint64_t word, std::uint64_t* out_token, void** out_data);
+    bool fast_reusable(std::uint32_t k, std::uint64_t word) const;
+    void refresh(Snapshot* snap);
+    Status slow_reserve(std::uint64_t* out_token, void** out_data);
+    bool probe(std::uint32_t k, std::uint64_t word, std::uint64_t q, Snapshot* snap);
+    // Slot usage as tools show it (computed, not stored).
+    enum class Usage { free, loaned, wanted, held, retained, reusable, busy };
+    Usage usage(std::uint32_t k) const;
 };
 
 struct Reader::Impl {
@@ -134,32 +178,98 @@ struct Reader::Impl {
     std::uint64_t bit = 0;
     std::uint64_t entry_word = 0;  // our (epoch, ACTIVE) word
     std::uint32_t tag = 0;
-    std::uint64_t cursor = 0;
-    // Label offset (sequence number - log position) of the last sample
-    // taken, and of the one peek found: offsets never shrink (see peek).
-    std::uint64_t min_offset = 0;
-    std::uint64_t peek_offset = 0;
-    std::unique_ptr<std::uint64_t[]> held;  // per slot: generation held, or kNotHeld
-    // Per slot: the generation of an older hold whose slot was evicted,
-    // reused and taken again (so `held` moved on), until that older token
-    // is released (ZFD_E_EVICTED); or kNotHeld.
-    std::unique_ptr<std::uint64_t[]> superseded;
-    std::uint32_t held_count = 0;  // tokens handed out and not yet released
-    bool locked = false;  // holds the entry's lock byte (named)
+    layout::ReaderEntry* entry = nullptr;
+    std::atomic<std::uint64_t>* bits = nullptr;  // our held bitmap
+    bool locked = false;                          // holds the entry's lock byte (named)
 
-    static constexpr std::uint64_t kNotHeld = ~std::uint64_t{0};
+    // Position state; the shared copies on our line follow these.
+    std::uint64_t start = 0;     // first live position (below: history)
+    std::uint64_t cursor = 0;
+    std::uint64_t released = 0;  // as last published
+    std::uint64_t progress = 0;
+    std::uint64_t evictions_seen = 0;    // hdr->evictions when validate_below was set
+    std::uint64_t validate_below = 0;    // positions below may have been evicted
+    std::uint64_t validate_floor = 0;    // max(start, validate_below): below, check the slot
+    std::uint32_t next_hint = kNoSlot;   // slot the writer announced next (prefetch)
+    std::uint32_t empty_polls = 0;       // owner liveness is probed every 16 empty polls
+    // Label offset (sequence number - position) of the last sample taken,
+    // and of the one find() returned: offsets never shrink.
+    std::uint64_t min_offset = 0;
+
+    // Holds: nodes in take order (a doubly linked list, so any release is
+    // O(1) and the oldest hold is the head). Per slot, the current hold and
+    // one older hold of a sample that was evicted and then taken again.
+    static constexpr std::uint32_t kNone = ~std::uint32_t{0};
+    static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
+    struct Hold {
+        std::uint64_t pos;
+        std::uint64_t evictions;  // hdr->evictions at the take
+        std::uint32_t slot;
+        std::uint32_t gen;  // gen32 of the slot
+        std::uint32_t prev;
+        std::uint32_t next;
+    };
+    std::unique_ptr<Hold[]> holds;           // 2 * slot_count nodes
+    std::unique_ptr<std::uint32_t[]> cur;    // per slot: node of the current hold, or kNone
+    std::unique_ptr<std::uint32_t[]> old;    // per slot: node of an older (evicted) hold, or kNone
+    std::uint32_t free_node = kNone;         // free list through Hold::next
+    std::uint32_t head = kNone, tail = kNone;
+    std::uint32_t held_count = 0;            // tokens handed out and not yet released
+
+    // What find() saw at the cursor.
+    struct Candidate {
+        std::uint64_t pos;
+        std::uint64_t len;
+        std::uint64_t label;
+        std::uint32_t slot;
+        std::uint32_t gen;
+        std::uint32_t next;
+    };
 
     bool attached() const {
-        return seg->readers[index].word.load(std::memory_order_acquire) == entry_word;
+        return entry->word.load(std::memory_order_acquire) == entry_word;
     }
-    // Finds the next sample for this reader without consuming it. On ok,
-    // fills slot/word/len/seq; the cursor points at it.
-    Status peek(std::uint32_t* slot, std::uint64_t* word, std::uint64_t* len, std::uint64_t* seq);
-    Status empty_status();  // no_sample or peer_gone
-    Status release_slot(std::uint32_t k, std::uint64_t gen);
-    // Records a take of slot k at generation gen (take, take_copy).
-    void note_take(std::uint32_t k, std::uint64_t gen);
-    void publish_held();
+    // Finds the sample at the cursor, skipping what cannot be delivered
+    // (rewritten, forged). Side effects: only skips.
+    Status find(Candidate* out);
+    // find() at position n without skipping: true if a valid published
+    // descriptor is there.
+    bool look_at(std::uint64_t n, Candidate* out);
+    // Holds the candidate (bit, validation); false: it is gone (skipped).
+    bool hold(const Candidate& c, std::uint64_t* evictions);
+    // Takes: find + hold, retried past samples that turn out to be gone.
+    Status take_next(Candidate* out, std::uint64_t* evictions);
+    // Every case sample_path::take does not handle inline.
+    Status take_slow(std::uint64_t* token, const void** data, std::size_t* len, std::uint64_t* seq);
+    // Records a hold and moves the cursor past it (sample_path.hpp).
+    std::uint32_t note_take(const Candidate& c, std::uint64_t evictions);
+    // Releases node n (its token was matched); result ok or evicted
+    // (sample_path.hpp).
+    Status release_node(std::uint32_t n, bool current);
+    // A token that is not the current hold of its slot: an older, evicted
+    // hold (evicted) or not ours (not_loaned).
+    Status release_other(std::uint32_t k, std::uint64_t gen24);
+    // True when the sample of hold n may have been evicted and is gone.
+    bool hold_lost(const Hold& h) const;
+    bool slot_holds(std::uint32_t k, std::uint32_t gen, std::uint64_t pos) const;
+    void skip_to(std::uint64_t pos);      // positions before pos count as read
+    void publish_progress(bool freed);    // our line; wakes writers if freed
+    Status empty_status(bool polling);    // no_sample or peer_gone
+    // Loads one byte of the payload line of the slot the writer announced
+    // next. A demand load, not a prefetch instruction: on the AMD hosts this
+    // was measured on, PREFETCHT0 of a line another core is about to write
+    // did not hide its transfer, a load did. Written in assembly so that
+    // sanitizers do not see a read of bytes the writer is writing (the
+    // value is never used).
+    void touch_next() const {
+        if (next_hint >= seg->slot_count) return;
+        const std::byte* p = seg->slot_payload(next_hint);
+#if defined(__x86_64__)
+        asm volatile("movzbl (%0), %%eax" : : "r"(p) : "eax", "memory");
+#else
+        __builtin_prefetch(p, 0, 3);
+#endif
+    }
 };
 
 }  // namespace zerodds::flatdata

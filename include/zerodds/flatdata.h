@@ -20,6 +20,13 @@
  * and releases it. A slot is reused only after every reader attached at its
  * commit released it, or after the owner evicted it.
  *
+ * Since 0.2 a segment can be created with the ZFD_SEGMENT_OVERWRITE_OLDEST
+ * policy (the writer never waits: with no free slot it reuses the oldest
+ * committed sample no reader is holding; readers that had not taken it see a
+ * gap) and with a `history` (the newest samples stay readable for readers
+ * that attach later with ZFD_READER_HISTORY). zfd_take_latest gives a reader
+ * the newest sample and counts everything older as read.
+ *
  * Conventions
  * -----------
  * - Every fallible function returns int32_t: ZFD_OK (0) or a negative
@@ -148,6 +155,22 @@ typedef uint64_t zfd_slot;
  *  zfd_segment_info.flags. Since: 0.2 */
 #define ZFD_SEGMENT_MIRROR (1u << 1)
 
+/** zfd_segment_create flag: the writer never waits for readers. When no slot
+ *  is free, zfd_reserve reuses the oldest committed sample that no reader is
+ *  holding (taken and not yet released); readers that had not taken it lose
+ *  it and see a gap in sequence numbers. A held sample is never overwritten:
+ *  zfd_reserve fails (ZFD_E_NO_FREE_SLOT) only when every slot is loaned,
+ *  held, or kept as history. Reported in zfd_segment_info.flags.
+ *  Since: 0.2 */
+#define ZFD_SEGMENT_OVERWRITE_OLDEST (1u << 2)
+
+/** zfd_reader_open flag: first deliver the samples the segment retains as
+ *  history (zfd_segment_options.history), oldest first with their original
+ *  sequence numbers, then the live ones: exactly once, in order, with no gap
+ *  between them. Without it a reader sees only what is committed after it
+ *  attached. Since: 0.2 */
+#define ZFD_READER_HISTORY (1u << 0)
+
 /** Bytes of a segment instance id (zfd_segment_info.instance_id). */
 #define ZFD_INSTANCE_ID_SIZE 16
 /** Bytes of the origin text of a mirror, NUL included. */
@@ -165,7 +188,10 @@ typedef struct zfd_segment_options {
     uint32_t reserved;      /* 0; makes the tail padding explicit so a later
                                version's new fields grow struct_size */
     /* Since 0.2 (a 0.1 caller's smaller struct_size means all zero): */
-    uint32_t history;       /* must be 0 in this version (else ZFD_E_UNSUPPORTED) */
+    uint32_t history;       /* newest committed samples kept readable after
+                               every reader released them, for readers that
+                               attach with ZFD_READER_HISTORY; default 0,
+                               must be below slot_count */
     uint32_t reserved2;     /* 0 */
     uint8_t mirror_of[ZFD_INSTANCE_ID_SIZE]; /* ZFD_SEGMENT_MIRROR: the source's
                                instance id; must be all zero without it */
@@ -197,9 +223,9 @@ ZFD_API void zfd_segment_options_init(zfd_segment_options *opts);
  *
  * Returns ZFD_OK, ZFD_E_INVAL (bad name, struct_size, slot_count 0 or above
  * 2^24, slot_capacity 0, mode bits outside 0777, unknown flags,
- * has_type_hash not 0/1, reserved2 not 0, mirror_of or origin set
- * without ZFD_SEGMENT_MIRROR, origin not NUL-terminated within
- * ZFD_ORIGIN_SIZE bytes), ZFD_E_UNSUPPORTED (history not 0),
+ * has_type_hash not 0/1, history not below slot_count, reserved2 not 0,
+ * mirror_of or origin set without ZFD_SEGMENT_MIRROR, origin not
+ * NUL-terminated within ZFD_ORIGIN_SIZE bytes),
  * ZFD_E_NOMEM (the geometry does not fit in
  * memory or in 64-bit offsets, or the allocation failed),
  * ZFD_E_EXISTS (the name is taken; also when its owner is dead unless
@@ -207,7 +233,11 @@ ZFD_API void zfd_segment_options_init(zfd_segment_options *opts);
  * (for example ENOSPC when /dev/shm is full).
  * Options of a 0.1 caller (struct_size 48) are accepted: the 0.2 fields
  * then count as zero.
- * Thread-safe. Since: 0.1 (ZFD_SEGMENT_MIRROR, history, mirror_of, origin: 0.2)
+ * Segments of this library (layout 3) and of 0.1 (layout 1) are different
+ * on-memory formats: either library refuses the other's segment with
+ * ZFD_E_INCOMPATIBLE, naming both layout versions in out_err.
+ * Thread-safe. Since: 0.1 (ZFD_SEGMENT_MIRROR, ZFD_SEGMENT_OVERWRITE_OLDEST,
+ * history, mirror_of, origin: 0.2)
  */
 ZFD_API int32_t zfd_segment_create(const char *name, const zfd_segment_options *opts,
                                    zfd_segment **out_segment, zfd_error *out_err);
@@ -218,7 +248,8 @@ ZFD_API int32_t zfd_segment_create(const char *name, const zfd_segment_options *
  * expected_type_hash: 16 bytes, or NULL for no type check. flags: 0.
  * Everything in the segment is validated before any slot is touched:
  * object type, owner uid, mode, size, magic, layout version, geometry and
- * type hash. An owner still initialising is waited for a bounded time
+ * type hash. A segment of another layout version (one created by
+ * zerodds-flatdata 0.1, for example) gives ZFD_E_INCOMPATIBLE. An owner still initialising is waited for a bounded time
  * (1 s): ZFD_E_TIMEOUT if it is alive but not done by then, ZFD_E_PEER_GONE
  * at once (after a 50 ms grace) if it died before finishing, or if the name
  * was replaced by a new segment while this call was opening it.
@@ -268,8 +299,9 @@ typedef struct zfd_segment_info {
     uint8_t instance_id[ZFD_INSTANCE_ID_SIZE]; /* 128 random bits chosen at
                                 creation: equal ids mean the same segment,
                                 whoever opened it and under which name */
-    uint32_t flags;          /* ZFD_SEGMENT_MIRROR if it is a mirror */
-    uint32_t history;        /* 0 (the history option of 0.2) */
+    uint32_t flags;          /* ZFD_SEGMENT_MIRROR, ZFD_SEGMENT_OVERWRITE_OLDEST
+                                as created */
+    uint32_t history;        /* the history option it was created with */
     uint8_t mirror_of[ZFD_INSTANCE_ID_SIZE]; /* mirror: the source's instance id */
     char origin[ZFD_ORIGIN_SIZE]; /* mirror: where the source lives; else "" */
 } zfd_segment_info;
@@ -310,13 +342,21 @@ ZFD_API int32_t zfd_segment_release_claim(zfd_segment *segment, uint32_t role);
 
 /* ======================================================================
  * Writer side: owner handle only (else ZFD_E_PERMISSION); any thread
+ *
+ * Calls from several threads are serialised by the segment. The first thread
+ * that writes runs them without any locked instruction; once a second thread
+ * calls a writer-side function (the eviction and liveness calls included),
+ * every thread takes a lock private to the owner's process, for the rest of
+ * the segment's life. Readers never wait on it.
  * ====================================================================== */
 
 /**
  * Loan a free slot without blocking.
  * out_slot receives the token; out_data (may be NULL) receives a pointer to
  * slot_capacity writable bytes, 64-byte aligned, valid until the loan is
- * committed or discarded.
+ * committed or discarded. Under ZFD_SEGMENT_OVERWRITE_OLDEST a slot no
+ * reader holds is always found unless every slot is loaned, held or kept as
+ * history.
  * Returns ZFD_OK, ZFD_E_INVAL, ZFD_E_PERMISSION, ZFD_E_NO_FREE_SLOT.
  * Since: 0.1
  */
@@ -387,10 +427,13 @@ ZFD_API int32_t zfd_publish(zfd_segment *segment, const void *bytes, size_t len,
 
 /**
  * Attach a reader to a segment (owner or consumer handle). The reader sees
- * samples committed after this call. flags: 0. The reader keeps the
- * segment's mapping alive until zfd_reader_close.
- * Returns ZFD_OK, ZFD_E_INVAL, ZFD_E_NO_READER_SLOT, ZFD_E_NOMEM,
- * ZFD_E_PEER_GONE (the owner has closed), ZFD_E_SYSTEM. Since: 0.1
+ * samples committed after this call. flags: 0 or ZFD_READER_HISTORY (since
+ * 0.2): first the samples the segment retains as history, then the live
+ * ones; on a segment created without history it changes nothing. The reader
+ * keeps the segment's mapping alive until zfd_reader_close.
+ * Returns ZFD_OK, ZFD_E_INVAL (NULL, unknown flags), ZFD_E_NO_READER_SLOT,
+ * ZFD_E_NOMEM, ZFD_E_PEER_GONE (the owner has closed), ZFD_E_SYSTEM.
+ * Since: 0.1 (ZFD_READER_HISTORY: 0.2)
  */
 ZFD_API int32_t zfd_reader_open(zfd_segment *segment, uint32_t flags, zfd_reader **out_reader);
 
@@ -414,6 +457,21 @@ ZFD_API uint32_t zfd_reader_index(const zfd_reader *reader);
  */
 ZFD_API int32_t zfd_take(zfd_reader *reader, zfd_slot *out_slot, const void **out_data,
                          size_t *out_len, uint64_t *out_sequence);
+
+/**
+ * Take the newest sample available to this reader, in place; every older
+ * sample it had not taken yet counts as read (it is skipped, and its slot is
+ * free as far as this reader is concerned). The keep-last-1 read: a reader
+ * that only wants the current value calls this instead of zfd_take.
+ * Parameters, ownership and codes as zfd_take: out_slot receives a token to
+ * release; out_data, out_len and out_sequence may be NULL. Sequence numbers
+ * still strictly increase across zfd_take and zfd_take_latest. O(1): it
+ * does not walk the samples it skips.
+ * Returns ZFD_OK, ZFD_E_INVAL, ZFD_E_NO_SAMPLE, ZFD_E_PEER_GONE,
+ * ZFD_E_DETACHED. Since: 0.2
+ */
+ZFD_API int32_t zfd_take_latest(zfd_reader *reader, zfd_slot *out_slot, const void **out_data,
+                                size_t *out_len, uint64_t *out_sequence);
 
 /**
  * Release a taken sample. Returns ZFD_OK, ZFD_E_INVAL, ZFD_E_NOT_LOANED,
@@ -446,8 +504,10 @@ ZFD_API int32_t zfd_reader_wait(zfd_reader *reader, int64_t timeout_ns);
  * ====================================================================== */
 
 /**
- * Counter bumped by every commit and every freed slot (release by the last
- * reader, discard, eviction). 0 for a NULL segment. Thread-safe. Since: 0.1
+ * Counter that moves on every commit and every event that can free a slot:
+ * a release (by any reader), a reader skipping samples, a discard, an
+ * eviction, a reader leaving. It never moves on a reserve or a take.
+ * 0 for a NULL segment. Thread-safe. Since: 0.1
  */
 ZFD_API uint64_t zfd_notify_generation(const zfd_segment *segment);
 

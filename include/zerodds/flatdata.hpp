@@ -569,8 +569,32 @@ struct SegmentOptions {
     std::uint32_t mode = 0600;
     /** Replace a same-named segment whose owner is dead (ZFD_SEGMENT_REPLACE_STALE). */
     bool replace_stale = false;
+    /**
+     * The writer never waits for readers (ZFD_SEGMENT_OVERWRITE_OLDEST): with no
+     * free slot it reuses the oldest sample no reader holds; readers that had not
+     * taken it see a gap. A held sample is never overwritten. Since: 0.2
+     */
+    bool overwrite_oldest = false;
+    /**
+     * The newest `history` samples stay readable for readers attached with
+     * ReaderOptions::history (zfd_segment_options.history); below the slot count.
+     * Since: 0.2
+     */
+    std::uint32_t history = 0;
     /** Type hash stored in the segment; Writer<T> sets type_hash<T>(). */
     std::optional<TypeHash> type_hash;
+};
+
+/**
+ * Options for attaching a Reader. Since: 0.2
+ */
+struct ReaderOptions {
+    /**
+     * First take the samples the segment retains as history (SegmentOptions::history),
+     * oldest first with their original sequence numbers, then the live ones, with no
+     * gap between (ZFD_READER_HISTORY). Since: 0.2
+     */
+    bool history = false;
 };
 
 /**
@@ -686,6 +710,12 @@ public:
     /** True for the owner (writer) handle. Throws as info(). Since: 0.1 */
     bool is_owner() const { return info().is_owner == 1; }
 
+    /** True when created with SegmentOptions::overwrite_oldest. Throws as info(). Since: 0.2 */
+    bool overwrite_oldest() const { return (info().flags & ZFD_SEGMENT_OVERWRITE_OLDEST) != 0; }
+
+    /** The history the segment was created with. Throws as info(). Since: 0.2 */
+    std::uint32_t history() const { return info().history; }
+
     /** The segment's type hash, or nullopt when it has none. Throws as info(). Since: 0.1 */
     std::optional<TypeHash> type_hash() const {
         const zfd_segment_info i = info();
@@ -750,6 +780,8 @@ private:
         if (options.slot_capacity != 0) opts.slot_capacity = options.slot_capacity;
         opts.mode = options.mode;
         if (options.replace_stale) opts.flags |= ZFD_SEGMENT_REPLACE_STALE;
+        if (options.overwrite_oldest) opts.flags |= ZFD_SEGMENT_OVERWRITE_OLDEST;
+        opts.history = options.history;
         if (options.type_hash) {
             opts.has_type_hash = 1;
             std::memcpy(opts.type_hash, options.type_hash->data(), ZFD_TYPE_HASH_SIZE);
@@ -1124,20 +1156,23 @@ public:
      * ZFD_E_TOO_LARGE). The reader keeps the mapping alive by itself; segment is
      * borrowed for the call only.
      * Throws zfd::error: those, ZFD_E_INVAL (empty), ZFD_E_NO_READER_SLOT,
-     * ZFD_E_PEER_GONE, ZFD_E_NOMEM, ZFD_E_SYSTEM. Since: 0.1
+     * ZFD_E_PEER_GONE, ZFD_E_NOMEM, ZFD_E_SYSTEM. Since: 0.1 (options: 0.2)
      */
-    explicit Reader(Segment& segment) { attach(segment, true); }
+    explicit Reader(Segment& segment, const ReaderOptions& options = {}) {
+        attach(segment, true, options);
+    }
 
     /**
      * Open the named segment as a consumer, refusing any other layout, and attach
      * a reader to it.
      * Throws zfd::error: ZFD_E_TYPE_MISMATCH when the writer's type hash is not
-     * type_hash<T>(); the codes of Segment::open and Reader(Segment&). Since: 0.1
+     * type_hash<T>(); the codes of Segment::open and Reader(Segment&).
+     * Since: 0.1 (options: 0.2)
      */
-    static Reader open(const std::string& name) {
+    static Reader open(const std::string& name, const ReaderOptions& options = {}) {
         Reader r;
         r.segment_ = Segment::open(name, type_hash<T>());
-        r.attach(r.segment_, false);
+        r.attach(r.segment_, false, options);
         return r;
     }
 
@@ -1187,17 +1222,17 @@ public:
      * ZFD_E_TYPE_MISMATCH (a sample whose size is not sizeof(T); it is released).
      * Since: 0.1
      */
-    [[nodiscard]] std::optional<Sample<T>> try_take() {
-        zfd_slot slot = 0;
-        const void* data = nullptr;
-        std::size_t len = 0;
-        std::uint64_t sequence = 0;
-        const std::int32_t rc = zfd_take(reader_, &slot, &data, &len, &sequence);
-        if (rc == ZFD_E_NO_SAMPLE) return std::nullopt;
-        detail::check(rc, "zfd_take");
-        Sample<T> sample(reader_, slot, data, sequence);
-        if (len != sizeof(T)) bad_size(len);  // ~Sample releases it
-        return sample;
+    [[nodiscard]] std::optional<Sample<T>> try_take() { return take_with(zfd_take, "zfd_take"); }
+
+    /**
+     * Take the newest sample in place (zfd_take_latest) without blocking; every
+     * older sample not yet taken counts as read. The keep-last-1 read: a reader
+     * that wants the current value, not every value. Returns nullopt when
+     * nothing new is there. Never allocates on success.
+     * Throws zfd::error as try_take. Since: 0.2
+     */
+    [[nodiscard]] std::optional<Sample<T>> try_take_latest() {
+        return take_with(zfd_take_latest, "zfd_take_latest");
     }
 
     /**
@@ -1257,7 +1292,22 @@ public:
     }
 
 private:
-    void attach(Segment& segment, bool check_hash) {
+    using TakeFn = std::int32_t (*)(zfd_reader*, zfd_slot*, const void**, std::size_t*, std::uint64_t*);
+
+    std::optional<Sample<T>> take_with(TakeFn take, const char* operation) {
+        zfd_slot slot = 0;
+        const void* data = nullptr;
+        std::size_t len = 0;
+        std::uint64_t sequence = 0;
+        const std::int32_t rc = take(reader_, &slot, &data, &len, &sequence);
+        if (rc == ZFD_E_NO_SAMPLE) return std::nullopt;
+        detail::check(rc, operation);
+        Sample<T> sample(reader_, slot, data, sequence);
+        if (len != sizeof(T)) bad_size(len);  // ~Sample releases it
+        return sample;
+    }
+
+    void attach(Segment& segment, bool check_hash, const ReaderOptions& options) {
         const zfd_segment_info i = segment.info();
         if (check_hash && (i.has_type_hash != 1 || std::memcmp(i.type_hash, type_hash<T>().data(),
                                                                ZFD_TYPE_HASH_SIZE) != 0)) {
@@ -1270,7 +1320,9 @@ private:
                                 "slot_capacity " + std::to_string(i.slot_capacity) +
                                     " < sizeof(T) " + std::to_string(sizeof(T)));
         }
-        detail::check(zfd_reader_open(segment.native_handle(), 0, &reader_), "zfd_reader_open");
+        detail::check(zfd_reader_open(segment.native_handle(), options.history ? ZFD_READER_HISTORY : 0u,
+                                      &reader_),
+                      "zfd_reader_open");
     }
 
     [[noreturn]] static void bad_size(std::size_t len) {

@@ -204,7 +204,7 @@ std::vector<Case> cases(Named& named) {
                   NO_SAMPLE = ZFD_E_NO_SAMPLE, TIMEOUT = ZFD_E_TIMEOUT,
                   DETACHED = ZFD_E_DETACHED, EVICTED = ZFD_E_EVICTED,
                   NO_FREE_SLOT = ZFD_E_NO_FREE_SLOT, NO_READER_SLOT = ZFD_E_NO_READER_SLOT,
-                  UNSUPPORTED = ZFD_E_UNSUPPORTED, EXISTS = ZFD_E_EXISTS;
+                  PEER_GONE = ZFD_E_PEER_GONE, UNSUPPORTED = ZFD_E_UNSUPPORTED, EXISTS = ZFD_E_EXISTS;
     zfd_segment* consumer = named.consumer.get();
 
     // ------------------------------------------------ version and status
@@ -258,7 +258,8 @@ std::vector<Case> cases(Named& named) {
         {"unknown flag bit 31", [](zfd_segment_options& o) { o.flags = 1u << 31; }, {INVAL}},
         {"unknown flag bit 5", [](zfd_segment_options& o) { o.flags = 1u << 5; }, {INVAL}},
         {"reserved2 non-zero", [](zfd_segment_options& o) { o.reserved2 = 1; }, {INVAL}},
-        {"history non-zero", [](zfd_segment_options& o) { o.history = 1; }, {UNSUPPORTED}},
+        {"history equal to slot_count", [](zfd_segment_options& o) { o.history = o.slot_count; }, {INVAL}},
+        {"history UINT32_MAX", [](zfd_segment_options& o) { o.history = UINT32_MAX; }, {INVAL}},
         {"mirror_of without ZFD_SEGMENT_MIRROR", [](zfd_segment_options& o) { o.mirror_of[15] = 1; }, {INVAL}},
         {"origin without ZFD_SEGMENT_MIRROR", [](zfd_segment_options& o) { o.origin[0] = 'h'; }, {INVAL}},
         {"origin without its NUL", [](zfd_segment_options& o) {
@@ -641,7 +642,7 @@ std::vector<Case> cases(Named& named) {
     }, {NO_FREE_SLOT});
 
     // ------------------------------------------------ reader side
-    for (uint32_t flags : {1u, 1u << 31, UINT32_MAX}) {
+    for (uint32_t flags : {2u, 1u << 31, UINT32_MAX}) {
         add("zfd_reader_open", "unknown flags", [flags] {
             SegmentPtr s = make_segment();
             zfd_reader* raw = reinterpret_cast<zfd_reader*>(uintptr_t{0x1});
@@ -713,6 +714,41 @@ std::vector<Case> cases(Named& named) {
         zfd_slot slot;
         return int64_t{zfd_take(e.r1.get(), &slot, nullptr, nullptr, nullptr)};
     }, {DETACHED});
+
+    add("zfd_take_latest", "NULL reader", [] {
+        zfd_slot slot;
+        return int64_t{zfd_take_latest(nullptr, &slot, nullptr, nullptr, nullptr)};
+    }, {INVAL});
+    add("zfd_take_latest", "NULL out_slot, samples waiting (they stay unread)", [] {
+        Env e;
+        for (uint64_t v = 0; v < 2; ++v) check(zfd_publish(e.a.get(), &v, sizeof v, nullptr), "zfd_publish");
+        const int32_t rc = zfd_take_latest(e.r1.get(), nullptr, nullptr, nullptr, nullptr);
+        zfd_slot slot;
+        uint64_t seq = 9;
+        if (zfd_take(e.r1.get(), &slot, nullptr, nullptr, &seq) != ZFD_OK || seq != 0) return kMisbehaved;
+        return int64_t{rc};
+    }, {INVAL});
+    add("zfd_take_latest", "nothing published", [] {
+        Env e;
+        zfd_slot slot;
+        return int64_t{zfd_take_latest(e.r1.get(), &slot, nullptr, nullptr, nullptr)};
+    }, {NO_SAMPLE});
+    add("zfd_take_latest", "detached reader", [] {
+        Env e;
+        check(zfd_mark_reader_disconnected(e.a.get(), zfd_reader_index(e.r1.get())), "detach");
+        zfd_slot slot;
+        return int64_t{zfd_take_latest(e.r1.get(), &slot, nullptr, nullptr, nullptr)};
+    }, {DETACHED});
+    add("zfd_take_latest", "owner closed, everything read", [] {
+        Env e;
+        const uint64_t v = 1;
+        check(zfd_publish(e.a.get(), &v, sizeof v, nullptr), "zfd_publish");
+        zfd_slot slot;
+        check(zfd_take_latest(e.r1.get(), &slot, nullptr, nullptr, nullptr), "zfd_take_latest");
+        check(zfd_release(e.r1.get(), slot), "zfd_release");
+        e.a.reset();
+        return int64_t{zfd_take_latest(e.r1.get(), &slot, nullptr, nullptr, nullptr)};
+    }, {PEER_GONE});
 
     // Token-taking reader call.
     auto release = [](zfd_reader* r, zfd_slot t) { return zfd_release(r, t); };

@@ -179,13 +179,14 @@ TEST(Arguments, EvictAndReapAcceptNullCounters) {
 
 // ---------------------------------------------------------------- reader side
 
-TEST(Arguments, ReaderOpenRefusesNullSegmentNullOutAndNonZeroFlags) {
+TEST(Arguments, ReaderOpenRefusesNullSegmentNullOutAndUnknownFlags) {
     zfd_reader* reader = nullptr;
     EXPECT_EQ(zfd_reader_open(nullptr, 0, &reader), ZFD_E_INVAL);
     SegmentPtr segment = make_segment(2, 64);
     ASSERT_NE(segment, nullptr);
     EXPECT_EQ(zfd_reader_open(segment.get(), 0, nullptr), ZFD_E_INVAL);
-    EXPECT_EQ(zfd_reader_open(segment.get(), 1, &reader), ZFD_E_INVAL);
+    EXPECT_EQ(zfd_reader_open(segment.get(), 2, &reader), ZFD_E_INVAL);
+    EXPECT_EQ(zfd_reader_open(segment.get(), ZFD_READER_HISTORY | 2u, &reader), ZFD_E_INVAL);
     EXPECT_EQ(zfd_reader_open(segment.get(), 0x80000000u, &reader), ZFD_E_INVAL);
     EXPECT_EQ(info_of(segment.get()).active_readers, 0u) << "a refused open attaches nothing";
 }

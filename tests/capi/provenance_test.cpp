@@ -108,15 +108,18 @@ TEST(Mirror, AnOriginWithoutItsNulIsRefused) {
     EXPECT_EQ(s, nullptr);
 }
 
-TEST(Options, NonZeroReserved2IsRefusedAndHistoryIsUnsupported) {
+TEST(Options, NonZeroReserved2IsRefusedAndHistoryMustBeBelowTheSlotCount) {
     zfd_segment_options opts = options(4, 64);
     opts.reserved2 = 1;
     zfd_segment* s = nullptr;
     EXPECT_EQ(zfd_segment_create(nullptr, &opts, &s, nullptr), ZFD_E_INVAL);
     opts = options(4, 64);
-    opts.history = 2;
-    EXPECT_EQ(zfd_segment_create(nullptr, &opts, &s, nullptr), ZFD_E_UNSUPPORTED);
+    opts.history = 4;
+    EXPECT_EQ(zfd_segment_create(nullptr, &opts, &s, nullptr), ZFD_E_INVAL);
     EXPECT_EQ(s, nullptr);
+    opts.history = 3;
+    ASSERT_EQ(zfd_segment_create(nullptr, &opts, &s, nullptr), ZFD_OK);
+    zfd_segment_close(s);
 }
 
 TEST(Options, AStructSizeBetweenTheTwoVersionsIsRefused) {

@@ -22,7 +22,11 @@ TEST(Geometry, PayloadAreaStartsOnAPageAndSlotsOnCacheLines) {
             EXPECT_EQ(g.readers_offset % kCacheLine, 0u);
             EXPECT_GE(g.log_size, count);
             EXPECT_EQ(g.log_size & (g.log_size - 1), 0u) << "log size is a power of two";
-            EXPECT_GE(g.payload_offset, g.log_offset + g.log_size * sizeof(LogEntry));
+            EXPECT_GE(g.held_offset, g.log_offset + g.log_size * sizeof(Descriptor));
+            EXPECT_EQ(g.held_offset % kCacheLine, 0u);
+            EXPECT_GE(g.held_stride * 8, std::uint64_t{count});
+            EXPECT_EQ(g.held_stride % kCacheLine, 0u);
+            EXPECT_GE(g.payload_offset, g.held_offset + kReaderEntries * g.held_stride);
             EXPECT_GE(g.total_size, g.payload_offset + g.payload_stride * count);
             EXPECT_EQ(g.total_size % kPageSize, 0u);
         }

@@ -159,7 +159,7 @@ TEST(SegmentClose, OwnerCloseUnlinksAndReadersSeePeerGoneAfterDraining) {
     ErrorDetail d;
     ASSERT_EQ(Segment::open(seg.name.c_str(), nullptr, &consumer, &d), Status::ok);
     std::unique_ptr<Reader> r;
-    ASSERT_EQ(Reader::open(consumer, &r), Status::ok);
+    ASSERT_EQ(Reader::open(consumer, 0, &r), Status::ok);
     ASSERT_EQ(seg.owner->publish("a", 1, nullptr), Status::ok);
     seg.owner->close_owner();
     std::uint64_t t = 0;

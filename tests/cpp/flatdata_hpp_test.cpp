@@ -525,6 +525,41 @@ TEST(RoundTrip, ThroughANamedSegmentAndEndsWithPeerGone) {
     EXPECT_EQ(code_of([&] { (void)r.wait(1ms); }), ZFD_E_PEER_GONE);
 }
 
+TEST(Policies, OverwriteOldestNeverWaitsAndTakeLatestGivesTheNewest) {
+    zfd::SegmentOptions o = slots(4);
+    o.overwrite_oldest = true;
+    auto w = zfd::Writer<geo::Pose>::create_in_memory(o);
+    EXPECT_TRUE(w.segment().overwrite_oldest());
+    zfd::Reader<geo::Pose> r(w.segment());
+    zfd::Reader<geo::Pose> latest(w.segment());
+    for (std::uint64_t i = 0; i < 40; ++i) ASSERT_TRUE(w.try_publish(pose(i))) << "never waits";
+    auto newest = latest.try_take_latest();
+    ASSERT_TRUE(newest);
+    EXPECT_EQ(newest->sequence(), 39u);
+    EXPECT_EQ((*newest)->stamp_ns, 39000u);
+    EXPECT_FALSE(latest.try_take()) << "the older ones counted as read";
+    auto oldest = r.try_take();
+    ASSERT_TRUE(oldest);
+    EXPECT_GT(oldest->sequence(), 0u) << "the slow reader lost the oldest";
+}
+
+TEST(Policies, AHistoryReaderGetsTheRetainedSamplesFirst) {
+    zfd::SegmentOptions o = slots(8);
+    o.history = 2;
+    auto w = zfd::Writer<geo::Pose>::create_in_memory(o);
+    EXPECT_EQ(w.segment().history(), 2u);
+    for (std::uint64_t i = 0; i < 5; ++i) ASSERT_TRUE(w.try_publish(pose(i)));
+    zfd::Reader<geo::Pose> late(w.segment(), zfd::ReaderOptions{true});
+    zfd::Reader<geo::Pose> plain(w.segment());
+    ASSERT_TRUE(w.try_publish(pose(5)));
+    std::vector<std::uint64_t> seqs;
+    while (auto s = late.try_take()) seqs.push_back(s->sequence());
+    EXPECT_EQ(seqs, (std::vector<std::uint64_t>{3, 4, 5}));
+    auto p = plain.try_take();
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->sequence(), 5u);
+}
+
 TEST(RoundTrip, NamedWriterAndReaderOfAnotherLayoutRefuseEachOther) {
     const std::string name = unique_name("mismatch");
     auto w = zfd::Writer<base::A>::create(name);

@@ -4,13 +4,14 @@
 //
 // For a few geometries it creates in-memory segments with the core, drives
 // them into interesting states (fresh, published, readers holding samples,
-// wrapped log, evicted samples, loaned slot, owner closed, typed) and writes
-// the region bytes (impl().region->base(), impl().total_size) as one file per
-// state. A reader that attaches to a snapshot starts at next_seq and so would
-// find nothing to take; the "primed" variants therefore also free the
-// snapshot's reader entries and rewind next_seq to the oldest sample still in
-// the log, so the fuzzer's readers (which get entries 0 and 1) take real
-// samples through every check of the read path from the first execution.
+// wrapped log, evicted samples, loaned slot, owner closed, typed, the
+// overwrite policy, history) and writes the region bytes
+// (impl().region->base(), impl().total_size) as one file per state. A reader
+// that attaches to a snapshot starts at next_pos and so would find nothing to
+// take; the "primed" variants therefore also free the snapshot's reader
+// entries and rewind next_pos to the oldest sample still in the log, so the
+// fuzzer's readers (which get entries 0 and 1) take real samples through
+// every check of the read path from the first execution.
 #include "layout.hpp"
 #include "segment.hpp"
 #include "segment_impl.hpp"
@@ -82,7 +83,7 @@ std::vector<std::uint8_t> primed(const zf::Segment& seg, std::vector<std::uint8_
         put64(img, off, ((w >> 2) + 1) << 2 | ly::kReaderFree);
     }
     put64(img, offsetof(ly::SegmentHeader, active_readers), 0);
-    put64(img, offsetof(ly::SegmentHeader, next_seq), rewind_to);
+    put64(img, offsetof(ly::SegmentHeader, next_pos), rewind_to);
     return img;
 }
 
@@ -93,10 +94,13 @@ std::vector<std::uint8_t> sample(std::uint64_t seq, std::size_t len) {
     return v;
 }
 
-std::shared_ptr<zf::Segment> make(std::uint32_t count, std::uint64_t cap, bool typed = false) {
+std::shared_ptr<zf::Segment> make(std::uint32_t count, std::uint64_t cap, bool typed = false,
+                                  bool overwrite = false, std::uint32_t history = 0) {
     zf::SegmentConfig cfg;
     cfg.slot_count = count;
     cfg.slot_capacity = cap;
+    cfg.overwrite_oldest = overwrite;
+    cfg.history = history;
     if (typed) cfg.type_hash = zf::type_hash(kDescriptor, sizeof kDescriptor - 1);
     std::shared_ptr<zf::Segment> seg;
     zf::ErrorDetail d;
@@ -106,7 +110,7 @@ std::shared_ptr<zf::Segment> make(std::uint32_t count, std::uint64_t cap, bool t
 
 void publish(zf::Segment& seg, std::uint64_t n, std::size_t len) {
     for (std::uint64_t i = 0; i < n; ++i) {
-        const std::uint64_t seq = seg.impl().hdr->next_seq.load();
+        const std::uint64_t seq = seg.impl().hdr->next_pos.load();
         const auto v = sample(seq, len);
         check(seg.publish(v.data(), v.size(), nullptr), "publish");
     }
@@ -126,9 +130,9 @@ void geometry(std::uint32_t count, std::uint64_t cap) {
     {  // two readers: reader 0 holds one sample and released one, reader 1 read nothing
         auto seg = make(count, cap);
         std::unique_ptr<zf::Reader> r0, r1;
-        check(zf::Reader::open(seg, &r0), "reader open");
-        check(zf::Reader::open(seg, &r1), "reader open");
-        const std::uint64_t first = seg->impl().hdr->next_seq.load();
+        check(zf::Reader::open(seg, 0, &r0), "reader open");
+        check(zf::Reader::open(seg, 0, &r1), "reader open");
+        const std::uint64_t first = seg->impl().hdr->next_pos.load();
         publish(*seg, count, len);
         std::uint64_t t = 0, t2 = 0;
         std::size_t l = 0;
@@ -142,16 +146,16 @@ void geometry(std::uint32_t count, std::uint64_t cap) {
         const auto img = snapshot(*seg);
         write(tag + "readers", img);
         write(tag + "readers-primed", primed(*seg, img, first));
-        // Both readers still attached, next_seq rewound to the first sample.
+        // Both readers still attached, next_pos rewound to the first sample.
         auto rewound = img;
-        put64(rewound, offsetof(ly::SegmentHeader, next_seq), first);
+        put64(rewound, offsetof(ly::SegmentHeader, next_pos), first);
         write(tag + "readers-rewound", rewound);
         check(r0->release(t), "release");
     }
     {  // one reader that keeps up while the log wraps several times, then lags
         auto seg = make(count, cap);
         std::unique_ptr<zf::Reader> r;
-        check(zf::Reader::open(seg, &r), "reader open");
+        check(zf::Reader::open(seg, 0, &r), "reader open");
         std::vector<std::uint8_t> buf(cap);
         std::size_t l = 0;
         std::uint64_t s = 0;
@@ -159,7 +163,7 @@ void geometry(std::uint32_t count, std::uint64_t cap) {
             publish(*seg, 1, len);
             check(r->take_copy(buf.data(), buf.size(), &l, &s), "take_copy");
         }
-        const std::uint64_t first = seg->impl().hdr->next_seq.load();
+        const std::uint64_t first = seg->impl().hdr->next_pos.load();
         publish(*seg, count, len);
         write(tag + "wrapped", snapshot(*seg));
         write(tag + "wrapped-primed", primed(*seg, snapshot(*seg), first));
@@ -167,7 +171,7 @@ void geometry(std::uint32_t count, std::uint64_t cap) {
     {  // a reader that never reads: the owner evicts and the log is overwritten
         auto seg = make(count, cap);
         std::unique_ptr<zf::Reader> r;
-        check(zf::Reader::open(seg, &r), "reader open");
+        check(zf::Reader::open(seg, 0, &r), "reader open");
         for (int round = 0; round < 3; ++round) {
             publish(*seg, count, len);
             std::uint32_t n = 0;
@@ -180,7 +184,7 @@ void geometry(std::uint32_t count, std::uint64_t cap) {
     {  // an open loan and a discarded one
         auto seg = make(count, cap);
         std::unique_ptr<zf::Reader> r;
-        check(zf::Reader::open(seg, &r), "reader open");
+        check(zf::Reader::open(seg, 0, &r), "reader open");
         publish(*seg, count > 1 ? count - 1 : 0, len);
         std::uint64_t t = 0;
         void* d = nullptr;
@@ -202,7 +206,7 @@ void geometry(std::uint32_t count, std::uint64_t cap) {
         zf::ErrorDetail d;
         check(zf::Segment::create(nullptr, cfg, &seg, &d), "create mirror");
         std::unique_ptr<zf::Reader> r;
-        check(zf::Reader::open(seg, &r), "reader open");
+        check(zf::Reader::open(seg, 0, &r), "reader open");
         std::uint64_t label = 1000;
         for (std::uint32_t i = 0; i < count; ++i, label += 1 + i * 7) {
             std::uint64_t t = 0;
@@ -215,10 +219,34 @@ void geometry(std::uint32_t count, std::uint64_t cap) {
         write(tag + "mirror-labelled", snapshot(*seg));
         write(tag + "mirror-labelled-primed", primed(*seg, snapshot(*seg), 0));
     }
+    if (count > 1) {  // OVERWRITE_OLDEST: a reader that never reads, one that holds
+        auto seg = make(count, cap, false, /*overwrite=*/true);
+        std::unique_ptr<zf::Reader> lazy, holder;
+        check(zf::Reader::open(seg, 0, &lazy), "reader open");
+        check(zf::Reader::open(seg, 0, &holder), "reader open");
+        publish(*seg, 1, len);
+        std::uint64_t t = 0;
+        const void* p = nullptr;
+        std::size_t l = 0;
+        std::uint64_t s = 0;
+        check(holder->take(&t, &p, &l, &s), "take");
+        publish(*seg, 3 * count, len);
+        write(tag + "overwrite", snapshot(*seg));
+        write(tag + "overwrite-primed", primed(*seg, snapshot(*seg), 0));
+        check(holder->release(t), "release");
+    }
+    if (count > 1) {  // history: retained samples for a late joiner
+        auto seg = make(count, cap, false, false, count - 1);
+        publish(*seg, 2 * count, len);
+        std::unique_ptr<zf::Reader> late;
+        check(zf::Reader::open(seg, ly::kReaderFlagHistory, &late), "reader open");
+        write(tag + "history", snapshot(*seg));
+        write(tag + "history-primed", primed(*seg, snapshot(*seg), seg->impl().hdr->next_pos.load()));
+    }
     {  // owner closed after publishing: readers drain, then peer_gone
         auto seg = make(count, cap, /*typed=*/true);
         std::unique_ptr<zf::Reader> r;
-        check(zf::Reader::open(seg, &r), "reader open");
+        check(zf::Reader::open(seg, 0, &r), "reader open");
         publish(*seg, count, len);
         write(tag + "typed-primed", primed(*seg, snapshot(*seg), 0));
         seg->close_owner();

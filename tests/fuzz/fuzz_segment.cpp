@@ -4,8 +4,9 @@
 // The bytes are copied into a page-aligned buffer of exactly the input size
 // (so ASan sees a read past the end), validated by Segment::attach_memory as
 // open() validates a mapped object, and, when accepted, read by two Readers
-// for 16 rounds of take / release / take_copy / wait (every path through
-// Reader::Impl::peek). Nothing may crash, read out of bounds, hang, leak,
+// (the second one with the history flag) for 16 rounds of take / take_latest
+// / release / take_copy / wait (every path of Reader::Impl::find, hold and
+// the inline take). Nothing may crash, read out of bounds, hang, leak,
 // return an undocumented status, or break a documented invariant (returned
 // sequence numbers strictly increase per reader, len <= slot_capacity). A
 // broken invariant is reported with __builtin_trap(), which libFuzzer treats
@@ -109,8 +110,8 @@ void exercise(const std::shared_ptr<zf::Segment>& seg, std::size_t size) {
     expect(one_of(st, {Status::ok, Status::timeout}), "wait_for_change", st);
 
     ReaderState readers[2];
-    for (auto& r : readers) {
-        st = zf::Reader::open(seg, &r.reader);
+    for (int ri = 0; ri < 2; ++ri) {
+        st = zf::Reader::open(seg, ri == 1 ? zf::layout::kReaderFlagHistory : 0u, &readers[ri].reader);
         expect(one_of(st, {Status::ok, Status::no_reader_slot, Status::peer_gone}), "Reader::open", st);
     }
 
@@ -122,12 +123,14 @@ void exercise(const std::shared_ptr<zf::Segment>& seg, std::size_t size) {
             if (!r.reader) continue;
             std::size_t len = 0;
             std::uint64_t seq = 0;
-            switch ((it + ri) % 5) {
+            switch ((it + ri) % 6) {
                 case 0:
-                case 3: {  // take in place; hold up to 3 samples
+                case 3:
+                case 5: {  // take (5: take_latest) in place; hold up to 3 samples
                     const void* p = nullptr;
                     std::uint64_t t = 0;
-                    st = r.reader->take(&t, &p, &len, &seq);
+                    st = (it + ri) % 6 == 5 ? r.reader->take_latest(&t, &p, &len, &seq)
+                                            : r.reader->take(&t, &p, &len, &seq);
                     expect(one_of(st, {Status::ok, Status::no_sample, Status::peer_gone, Status::detached}),
                            "take", st);
                     if (st == Status::ok) {

@@ -14,8 +14,9 @@
 //   * a mutator thread with its own read-write mmap of /dev/shm/zfd.<name>
 //     writing random bytes and plausible words (0, ~0, +-1, state encodings,
 //     copies of other words) at random offsets of the CONTROL area: the header
-//     after its first cache line, the reader table, the slot control words
-//     and the log. Each round picks a target area and a rate.
+//     after its first cache line, the reader table, the slot control words,
+//     the log (descriptors) and the held bitmaps. Each round picks a target
+//     area and a rate.
 //
 // Pass: the process does not crash (run it under ASan+UBSan too), every call
 // on the reader side returns a status documented for it in flatdata.h, a
@@ -152,7 +153,7 @@ struct Round {
     ly::Geometry g{};
     std::atomic<bool> stop{false};
     std::atomic<bool> stop_mutator{false};
-    int target = 0;         // 0 all, 1 header, 2 readers, 3 slots, 4 log
+    int target = 0;         // 0 all, 1 header, 2 readers, 3 slots, 4 log, 5 held bitmaps
     int rate = 0;           // 0 sparse, 1 steady, 2 bursts
 };
 
@@ -321,7 +322,7 @@ void reader_thread(Round& r, int id, std::uint64_t seed, std::atomic<std::uint64
 
 void mutator_thread(Round& r, std::uint64_t seed, std::uint8_t* map) {
     std::mt19937_64 rng(seed);
-    const std::uint64_t control_end = r.g.log_offset + std::uint64_t{r.g.log_size} * sizeof(ly::LogEntry);
+    const std::uint64_t control_end = r.g.held_offset + ly::kReaderEntries * r.g.held_stride;
     struct Area {
         std::uint64_t begin, end;
     };
@@ -330,7 +331,8 @@ void mutator_thread(Round& r, std::uint64_t seed, std::uint8_t* map) {
         {ly::kCacheLine, sizeof(ly::SegmentHeader)},                      // header lines 1..7
         {r.g.readers_offset, r.g.slots_offset},                           // reader table
         {r.g.slots_offset, r.g.log_offset},                               // slot control words
-        {r.g.log_offset, control_end},                                    // log
+        {r.g.log_offset, r.g.held_offset},                                // log (descriptors)
+        {r.g.held_offset, control_end},                                   // held bitmaps
     };
     const Area a = areas[r.target];
     auto word_at = [&](std::uint64_t off) { return reinterpret_cast<std::uint64_t*>(map + (off & ~std::uint64_t{7})); };
@@ -379,7 +381,7 @@ bool run_round(int index, std::uint64_t seed, double seconds, std::atomic<std::u
     const std::uint64_t caps[] = {64, 200, 1024};
     r.slot_count = counts[rng() % 5];
     r.slot_capacity = caps[rng() % 3];
-    r.target = static_cast<int>(rng() % 5);
+    r.target = static_cast<int>(rng() % 6);
     r.rate = static_cast<int>(rng() % 3);
     if (!ly::compute_geometry(r.slot_count, r.slot_capacity, &r.g)) return false;
 

@@ -15,6 +15,14 @@
 // ZFD_E_PEER_GONE. In build-tsan (clang -fsanitize=thread) any data race
 // aborts the run (TSAN_OPTIONS=halt_on_error=1:exitcode=66).
 //
+// Three more configurations cover the 0.2 protocol paths: two writer threads
+// on one segment (the writer gate turns into a lock; 4 readers get every
+// sample once, in order), ZFD_SEGMENT_OVERWRITE_OLDEST (a writer that never
+// waits; a reader holding samples for a while re-reads them intact at
+// release, a zfd_take_latest reader, a reader that never reads), and
+// history (readers re-attaching with ZFD_READER_HISTORY get the retained
+// samples and then the live ones with no gap).
+//
 // Environment: ZFD_TSAN_STRESS_MS per configuration (default 2500).
 #include <zerodds/flatdata.h>
 
@@ -237,6 +245,261 @@ bool run(int n_readers, bool blocking, int ms) {
     return ok && published > 0;
 }
 
+// ---------------------------------------------------------------- 0.2 paths
+
+bool run_two_writers(int ms) {
+    zfd_segment_options opts;
+    zfd_segment_options_init(&opts);
+    opts.slot_count = kSlots;
+    opts.slot_capacity = kCapacity;
+    zfd_segment* seg = nullptr;
+    if (zfd_segment_create(nullptr, &opts, &seg, nullptr) != ZFD_OK) return false;
+    constexpr int kR = 4;
+    zfd_reader* readers[kR] = {};
+    for (auto& r : readers) {
+        if (zfd_reader_open(seg, 0, &r) != ZFD_OK) return false;
+    }
+    std::atomic<std::uint64_t> committed{0};
+    std::vector<std::uint64_t> taken(kR, 0);
+    std::vector<std::thread> rt;
+    for (int i = 0; i < kR; ++i) {
+        rt.emplace_back([&, i] {
+            std::uint64_t expect = 0;
+            for (;;) {
+                zfd_slot t = 0;
+                const void* data = nullptr;
+                size_t len = 0;
+                std::uint64_t seq = 0;
+                const int32_t rc = zfd_take(readers[i], &t, &data, &len, &seq);
+                if (rc == ZFD_E_NO_SAMPLE) {
+                    sched_yield();
+                    continue;
+                }
+                if (rc != ZFD_OK) break;  // PEER_GONE
+                // The payload carries the writer's own count, not the
+                // sequence: check the bytes, and the sequence separately.
+                std::uint64_t tag = 0;
+                std::memcpy(&tag, data, 8);
+                if (!verify(data, len, tag)) error("two writers: bad sample", static_cast<long long>(seq), len);
+                if (seq != expect) error("two writers: sequence", static_cast<long long>(seq), static_cast<long long>(expect));
+                expect = seq + 1;
+                ++taken[static_cast<std::size_t>(i)];
+                if (zfd_release(readers[i], t) != ZFD_OK) error("two writers: release", 0, 0);
+            }
+        });
+    }
+    auto writer = [&](std::uint64_t base) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+        std::uint8_t buf[kCapacity];
+        for (std::uint64_t n = 0; std::chrono::steady_clock::now() < deadline;) {
+            const std::size_t len = fill(buf, base + n);
+            const int32_t rc = zfd_publish(seg, buf, len, nullptr);
+            if (rc == ZFD_OK) {
+                ++n;
+                committed.fetch_add(1);
+            } else if (rc == ZFD_E_NO_FREE_SLOT) {
+                sched_yield();
+            } else {
+                error("two writers: publish", rc, 0);
+                break;
+            }
+        }
+    };
+    std::thread w1(writer, 0), w2(writer, std::uint64_t{1} << 40);
+    w1.join();
+    w2.join();
+    zfd_segment_close(seg);
+    for (auto& t : rt) t.join();
+    bool ok = committed.load() > 0;
+    for (int i = 0; i < kR; ++i) {
+        if (taken[static_cast<std::size_t>(i)] != committed.load()) {
+            error("two writers: reader missed samples", static_cast<long long>(taken[static_cast<std::size_t>(i)]),
+                  static_cast<long long>(committed.load()));
+            ok = false;
+        }
+        zfd_reader_close(readers[i]);
+    }
+    std::printf("tsan-stress: 2 writer threads, 4 readers: %9" PRIu64 " samples\n", committed.load());
+    std::fflush(stdout);
+    return ok;
+}
+
+bool run_overwrite(int ms) {
+    zfd_segment_options opts;
+    zfd_segment_options_init(&opts);
+    opts.slot_count = kSlots;
+    opts.slot_capacity = kCapacity;
+    opts.flags = ZFD_SEGMENT_OVERWRITE_OLDEST;
+    zfd_segment* seg = nullptr;
+    if (zfd_segment_create(nullptr, &opts, &seg, nullptr) != ZFD_OK) return false;
+    zfd_reader *holder = nullptr, *latest = nullptr, *lazy = nullptr;
+    if (zfd_reader_open(seg, 0, &holder) != ZFD_OK || zfd_reader_open(seg, 0, &latest) != ZFD_OK ||
+        zfd_reader_open(seg, 0, &lazy) != ZFD_OK) {
+        return false;
+    }
+    std::uint64_t held_checked = 0, got_latest = 0, published = 0, full = 0;
+    std::thread th([&] {  // holds up to 4 samples, re-reads them before releasing
+        zfd_slot t[4];
+        const void* d[4];
+        size_t l[4];
+        std::uint64_t s[4];
+        std::uint64_t last = 0;
+        bool have = false;
+        int n = 0;
+        for (std::uint64_t i = 0;; ++i) {
+            const int32_t rc = zfd_take(holder, &t[n], &d[n], &l[n], &s[n]);
+            if (rc == ZFD_E_NO_SAMPLE) {
+                sched_yield();
+            } else if (rc != ZFD_OK) {
+                break;
+            } else {
+                if (!verify(d[n], l[n], s[n])) error("overwrite: bad sample", static_cast<long long>(s[n]), l[n]);
+                if (have && s[n] <= last) error("overwrite: sequence", static_cast<long long>(s[n]), static_cast<long long>(last));
+                last = s[n];
+                have = true;
+                ++n;
+            }
+            if (n == 4 || (n > 0 && (i % 64) == 0)) {
+                for (int h = 0; h < n; ++h) {
+                    if (!verify(d[h], l[h], s[h])) error("overwrite: held sample changed", static_cast<long long>(s[h]), 0);
+                    if (zfd_release(holder, t[h]) != ZFD_OK) error("overwrite: release", 0, 0);
+                    ++held_checked;
+                }
+                n = 0;
+            }
+        }
+        for (int h = 0; h < n; ++h) (void)zfd_release(holder, t[h]);
+    });
+    std::thread tl([&] {
+        std::uint64_t last = 0;
+        bool have = false;
+        for (;;) {
+            zfd_slot t = 0;
+            const void* d = nullptr;
+            size_t l = 0;
+            std::uint64_t s = 0;
+            const int32_t rc = zfd_take_latest(latest, &t, &d, &l, &s);
+            if (rc == ZFD_E_NO_SAMPLE) {
+                sched_yield();
+                continue;
+            }
+            if (rc != ZFD_OK) break;
+            if (!verify(d, l, s)) error("take_latest: bad sample", static_cast<long long>(s), l);
+            if (have && s <= last) error("take_latest: sequence", static_cast<long long>(s), static_cast<long long>(last));
+            last = s;
+            have = true;
+            ++got_latest;
+            if (zfd_release(latest, t) != ZFD_OK) error("take_latest: release", 0, 0);
+        }
+    });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    std::uint8_t buf[kCapacity];
+    while (std::chrono::steady_clock::now() < deadline) {
+        const std::size_t len = fill(buf, published);
+        const int32_t rc = zfd_publish(seg, buf, len, nullptr);
+        if (rc == ZFD_OK) {
+            ++published;
+        } else if (rc == ZFD_E_NO_FREE_SLOT) {
+            ++full;  // possible only while 4 + 1 samples are held of 16: never
+            sched_yield();
+        } else {
+            error("overwrite: publish", rc, 0);
+            break;
+        }
+    }
+    zfd_segment_close(seg);
+    th.join();
+    tl.join();
+    zfd_reader_close(holder);
+    zfd_reader_close(latest);
+    zfd_reader_close(lazy);
+    if (full != 0) error("overwrite: the writer found no slot", static_cast<long long>(full), 0);
+    std::printf("tsan-stress: overwrite, holder + take_latest + stalled: %9" PRIu64
+                " samples, %" PRIu64 " held samples intact, %" PRIu64 " latest\n",
+                published, held_checked, got_latest);
+    std::fflush(stdout);
+    return published > 0 && held_checked > 0 && full == 0;
+}
+
+bool run_history(int ms) {
+    constexpr std::uint32_t kHistory = 4;
+    zfd_segment_options opts;
+    zfd_segment_options_init(&opts);
+    opts.slot_count = kSlots;
+    opts.slot_capacity = kCapacity;
+    opts.history = kHistory;
+    zfd_segment* seg = nullptr;
+    if (zfd_segment_create(nullptr, &opts, &seg, nullptr) != ZFD_OK) return false;
+    std::atomic<bool> done{false};
+    std::atomic<std::uint64_t> attaches{0}, retained{0};
+    auto joiner = [&] {
+        while (!done.load()) {
+            zfd_segment_info info{};
+            info.struct_size = sizeof info;
+            (void)zfd_segment_get_info(seg, &info);
+            const std::uint64_t before = info.next_sequence;
+            zfd_reader* r = nullptr;
+            if (zfd_reader_open(seg, ZFD_READER_HISTORY, &r) != ZFD_OK) {
+                error("history: reader_open", 0, 0);
+                return;
+            }
+            attaches.fetch_add(1);
+            std::uint64_t last = 0;
+            bool have = false;
+            for (int n = 0; n < 40 && !done.load();) {
+                zfd_slot t = 0;
+                const void* d = nullptr;
+                size_t l = 0;
+                std::uint64_t s = 0;
+                const int32_t rc = zfd_take(r, &t, &d, &l, &s);
+                if (rc == ZFD_E_NO_SAMPLE) {
+                    sched_yield();
+                    continue;
+                }
+                if (rc != ZFD_OK) break;
+                if (!verify(d, l, s)) error("history: bad sample", static_cast<long long>(s), l);
+                if (!have) {
+                    const std::uint64_t lo = before > kHistory ? before - kHistory : 0;
+                    if (s < lo) error("history: first sample too old", static_cast<long long>(s), static_cast<long long>(lo));
+                    if (s < before) retained.fetch_add(before - s);
+                } else if (s != last + 1) {
+                    error("history: gap", static_cast<long long>(s), static_cast<long long>(last));
+                }
+                last = s;
+                have = true;
+                ++n;
+                if (zfd_release(r, t) != ZFD_OK) error("history: release", 0, 0);
+            }
+            zfd_reader_close(r);
+        }
+    };
+    std::thread j1(joiner), j2(joiner);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    std::uint8_t buf[kCapacity];
+    std::uint64_t published = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+        const std::size_t len = fill(buf, published);
+        const int32_t rc = zfd_publish(seg, buf, len, nullptr);
+        if (rc == ZFD_OK) {
+            ++published;
+        } else if (rc == ZFD_E_NO_FREE_SLOT) {
+            sched_yield();
+        } else {
+            error("history: publish", rc, 0);
+            break;
+        }
+    }
+    done = true;
+    j1.join();
+    j2.join();
+    zfd_segment_close(seg);
+    std::printf("tsan-stress: history %u, 2 re-attaching readers: %9" PRIu64 " samples, %" PRIu64
+                " attaches, %" PRIu64 " retained samples delivered\n",
+                kHistory, published, attaches.load(), retained.load());
+    std::fflush(stdout);
+    return published > 0 && attaches.load() > 0;
+}
+
 }  // namespace
 
 int main() {
@@ -250,6 +513,10 @@ int main() {
             ++configs;
         }
     }
+    ok = run_two_writers(ms) && ok;
+    ok = run_overwrite(ms) && ok;
+    ok = run_history(ms) && ok;
+    configs += 3;
     std::printf("tsan-stress: %" PRIu64 " configurations, %" PRIu64 " errors: %s\n", configs,
                 g_errors.load(), ok && g_errors.load() == 0 ? "PASS" : "FAIL");
     return ok && g_errors.load() == 0 ? 0 : 1;

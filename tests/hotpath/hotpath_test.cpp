@@ -1,8 +1,10 @@
 // hotpath_test: the hot path makes zero heap allocations and zero system
 // calls after setup (DESIGN.md §4 rule 8, §5 last bullet).
 //
-// A forked child sets up a segment (in-memory, then named), warms up, and
-// runs a counted window of reserve/commit_in_place, publish, take/release,
+// A forked child sets up a segment (in-memory, named, and a named one with
+// ZFD_SEGMENT_OVERWRITE_OLDEST, history and a reader that never reads, so
+// every publish overwrites), warms up, and runs a counted window of
+// reserve/commit_in_place, publish, take/release, take_latest/release,
 // take_copy and notify_generation with nobody asleep. Heap calls are counted
 // by malloc-family functions interposed in this executable (they also
 // interpose for the shared library and libstdc++'s operator new). System
@@ -105,7 +107,7 @@ void *pvalloc(size_t n) {
 
 namespace {
 
-constexpr int kSegments = 2;         // in-memory, named
+constexpr int kSegments = 3;         // in-memory, named, named with the overwrite policy
 constexpr uint32_t kSlots = 64;
 constexpr uint64_t kSlotBytes = 64;
 constexpr int kReaders = 2;
@@ -118,7 +120,8 @@ constexpr unsigned kTimeoutS = 60;
 constexpr long kMarkBegin = 0x7a66642d62656721L; // "zfd-beg!"
 constexpr long kMarkEnd = 0x7a66642d656e6421L;   // "zfd-end!"
 
-const char *const kSegName[kSegments] = {"in-memory", "named"};
+const char *const kSegName[kSegments] = {"in-memory", "named", "overwrite"};
+constexpr int kOverwrite = 2;        // which == kOverwrite: policy, history, a stalled reader
 
 struct SegReport {
     uint64_t cycles;   // cycles completed in the counted window
@@ -160,8 +163,14 @@ int run_segment(int which, const char *name, SegReport *rep, int32_t *setup_stat
     zfd_segment_options_init(&opts);
     opts.slot_count = kSlots;
     opts.slot_capacity = kSlotBytes;
+    const bool overwrite = which == kOverwrite;
+    if (overwrite) {
+        opts.flags = ZFD_SEGMENT_OVERWRITE_OLDEST;
+        opts.history = 4;
+    }
 
     zfd_segment *owner = nullptr;
+    zfd_reader *stalled = nullptr;  // overwrite: attached, never reads
     zfd_segment *consumer = nullptr;
     zfd_reader *readers[kReaders] = {};
     zfd_error err;
@@ -189,8 +198,13 @@ int run_segment(int which, const char *name, SegReport *rep, int32_t *setup_stat
         }
         reader_seg[1] = consumer;
     }
+    if (overwrite && zfd_reader_open(owner, 0, &stalled) != ZFD_OK) {
+        zfd_segment_close(consumer);
+        zfd_segment_close(owner);
+        return 5;
+    }
     for (int i = 0; i < kReaders; ++i) {
-        st = zfd_reader_open(reader_seg[i], 0, &readers[i]);
+        st = zfd_reader_open(reader_seg[i], overwrite && i == 0 ? ZFD_READER_HISTORY : 0u, &readers[i]);
         if (st != ZFD_OK) {
             *setup_status = st;
             std::fprintf(stderr, "hotpath: zfd_reader_open: %s\n", zfd_status_str(st));
@@ -224,6 +238,38 @@ int run_segment(int which, const char *name, SegReport *rep, int32_t *setup_stat
         s = zfd_publish(owner, &value, sizeof value, nullptr);
         if (s != ZFD_OK) w.fail(12, s);
         ++value;
+        if (overwrite) {
+            // Reader 0 takes both in place (history flag: nothing retained
+            // before it attached here); reader 1 only the newest, the older
+            // one counting as read. The stalled reader pins nothing.
+            for (int i = 0; i < kReaders; ++i) {
+                for (int n = 0; n < (i == 0 ? 2 : 1); ++n) {
+                    zfd_slot rs = 0;
+                    const void *rd = nullptr;
+                    size_t len = 0;
+                    uint64_t seq = 0;
+                    s = i == 0 ? zfd_take(readers[i], &rs, &rd, &len, &seq)
+                               : zfd_take_latest(readers[i], &rs, &rd, &len, &seq);
+                    if (s != ZFD_OK) {
+                        w.fail(30 + i, s);
+                        continue;
+                    }
+                    const uint64_t want = i == 0 ? expect_value[i] + n : expect_value[i] + 1;
+                    uint64_t got = 0;
+                    if (len == sizeof got) std::memcpy(&got, rd, sizeof got);
+                    if (len != sizeof got || got != want || (have_seq[i] && seq <= last_seq[i]))
+                        w.r->bad_data++;
+                    last_seq[i] = seq;
+                    have_seq[i] = true;
+                    sink = sink + got;
+                    s = zfd_release(readers[i], rs);
+                    if (s != ZFD_OK) w.fail(32 + i, s);
+                }
+                expect_value[i] += 2;
+            }
+            sink = sink + zfd_notify_generation(owner);
+            return;
+        }
         // Readers: one sample in place, one copied.
         for (int i = 0; i < kReaders; ++i) {
             zfd_slot rs = 0;
@@ -273,6 +319,7 @@ int run_segment(int which, const char *name, SegReport *rep, int32_t *setup_stat
                      (unsigned long long)warm.errors, warm.first_site,
                      zfd_status_str(warm.first_status), (unsigned long long)warm.bad_data);
         for (auto *r : readers) zfd_reader_close(r);
+        zfd_reader_close(stalled);
         zfd_segment_close(consumer);
         zfd_segment_close(owner);
         return 4;
@@ -294,6 +341,7 @@ int run_segment(int which, const char *name, SegReport *rep, int32_t *setup_stat
     rep->frees = g_frees.load();
 
     for (auto *r : readers) zfd_reader_close(r);
+    zfd_reader_close(stalled);
     zfd_segment_close(consumer);
     zfd_segment_close(owner); // the owner's close unlinks the name
     return 0;
@@ -326,7 +374,7 @@ int run_segment(int which, const char *name, SegReport *rep, int32_t *setup_stat
     g_counting.store(false);
     rep.interpose_ok = g_allocs.load() >= 3 ? 1 : 0;
 
-    const char *names[kSegments] = {nullptr, seg_name};
+    const char *names[kSegments] = {nullptr, seg_name, seg_name};
     for (int i = 0; i < kSegments && rep.setup_failed == 0; ++i) {
         int step = run_segment(i, names[i], &rep.seg[i], &rep.setup_status);
         if (step != 0) rep.setup_failed = i * 100 + step;

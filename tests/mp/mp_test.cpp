@@ -424,8 +424,8 @@ namespace off {
 constexpr size_t magic = 0, layout_version = 8, endian_marker = 12, header_size = 16,
                  slot_count = 20, slot_capacity = 24, payload_stride = 32, total_size = 40,
                  log_size = 56, max_readers = 60, readers_offset = 64, slots_offset = 72,
-                 log_offset = 80, payload_offset = 88, has_type_hash = 104, type_hash = 128,
-                 state = 192;
+                 log_offset = 80, held_offset = 88, payload_offset = 96, has_type_hash = 112,
+                 history = 116, type_hash = 128, held_stride = 144, state = 192;
 }  // namespace off
 
 class CorruptHeaderTest : public MpTest {
@@ -532,7 +532,11 @@ TEST_F(CorruptHeaderTest, EveryCorruptedHeaderFieldIsRefusedCleanly) {
     field_cases("readers_offset", off::readers_offset, 8);
     field_cases("slots_offset", off::slots_offset, 8);
     field_cases("log_offset", off::log_offset, 8);
+    field_cases("held_offset", off::held_offset, 8);
     field_cases("payload_offset", off::payload_offset, 8);
+    field_cases("held_stride", off::held_stride, 8);
+    cases.push_back({"history=slot_count", off::history, 4, get(off::slot_count, 4), corrupt, false});
+    cases.push_back({"history=huge", off::history, 4, 0xFFFFFFFFull, corrupt, false});
     cases.push_back({"has_type_hash=2", off::has_type_hash, 4, 2, corrupt, false});
     cases.push_back({"has_type_hash=huge", off::has_type_hash, 4, 0xFFFFFFFFull, corrupt, false});
     cases.push_back({"has_type_hash=0 with an expected hash", off::has_type_hash, 4, 0, mismatch, true});

@@ -1,7 +1,7 @@
 // torture_driver.cpp — crash torture with real processes (issue "Trust").
 //
 //   zfd_torture points       the hard-coded fault-point list equals the
-//                            ZFD_FAULT_POINT("...") names in src/*.cpp
+//                            ZFD_FAULT_POINT("...") names in src/*.{cpp,hpp}
 //   zfd_torture selftest     a writer that damages samples must be caught
 //   zfd_torture writer-kill  (a) writer SIGKILLed at random moments / random
 //                            fault points, restarted with REPLACE_STALE;
@@ -10,6 +10,12 @@
 //                            the writer reaps and continues
 //   zfd_torture sweep        (c) every fault point, >= 20 kills each
 //   zfd_torture hung         (d) SIGSTOPped reader, eviction bound
+//   zfd_torture overwrite    (e) OVERWRITE_OLDEST: a writer that never
+//                            waits, holding/slow/stalled readers, reader
+//                            and writer kills; held samples intact
+//   zfd_torture history      (f) history: readers re-attaching with
+//                            ZFD_READER_HISTORY get exactly the retained
+//                            samples, then live ones, no gap; kills
 //
 // Every sample is self-checking (torture_payload.hpp) and verified by the
 // reader processes (torture_worker.cpp). A test fails when a must-be-zero
@@ -50,30 +56,32 @@ using torture::wait_until;
 
 constexpr int64_t kMs = 1'000'000;
 
-// Every ZFD_FAULT_POINT in src/*.cpp. `points` fails when this list and the
+// Every ZFD_FAULT_POINT in src/*.cpp and src/*.hpp (the per-sample steps are
+// inline in sample_path.hpp). `points` fails when this list and the
 // sources differ, so a new point cannot be forgotten by the sweep.
 const std::vector<std::string> kFaultPoints = {
     "owner.create.initialised",
     "writer.reserve.claimed",
-    "writer.commit.busy",
-    "writer.commit.mask_loaded",
-    "writer.commit.seq_taken",
+    "writer.reserve.probed",
     "writer.commit.filled",
     "writer.commit.committed",
+    "writer.commit.counted",
     "writer.commit.log_invalidated",
-    "writer.commit.log_slot_written",
+    "writer.commit.log_written",
     "writer.commit.published",
     "writer.discard.freed",
     "writer.evict.busy",
-    "writer.evict.pending_cleared",
-    "detach.bit_cleared",
+    "writer.evict.counted",
+    "detach.entry_freed",
     "reader.open.locked",
     "reader.open.entry_active",
+    "reader.open.visible",
     "reader.close.closing",
-    "reader.close.bits_cleared",
+    "reader.close.left",
+    "reader.take.held",
     "reader.take.found",
-    "reader.release.checked",
     "reader.release.bit_cleared",
+    "reader.release.released",
 };
 
 constexpr uint32_t kSlots = 16;
@@ -128,8 +136,16 @@ struct Dist {
 struct ReaderTotals {
     uint64_t accepted = 0, corrupt = 0, torn = 0, evicted = 0, dup = 0, gaps = 0, gap_samples = 0,
              peer_gone = 0, detached = 0, attaches = 0, copies = 0;
+    uint64_t held_checked = 0, held_changed = 0, history_attaches = 0, history_samples = 0,
+             history_bad = 0, latest = 0;
     int reports = 0;
     void add(const std::string& l) {
+        held_checked += ufield(l, "held_checked");
+        held_changed += ufield(l, "held_changed");
+        history_attaches += ufield(l, "history_attaches");
+        history_samples += ufield(l, "history_samples");
+        history_bad += ufield(l, "history_bad");
+        latest += ufield(l, "latest");
         accepted += ufield(l, "accepted");
         corrupt += ufield(l, "corrupt_accepted");
         torn += ufield(l, "torn_detected");
@@ -413,10 +429,13 @@ void drop_epoch_lines_below(std::vector<std::unique_ptr<Proc>>& readers, uint32_
 void print_reader_totals(const ReaderTotals& tot) {
     std::printf("  readers: accepted=%s corrupt_accepted=%" PRIu64 " dup_or_reorder=%" PRIu64
                 " gaps=%" PRIu64 " (missing samples %" PRIu64 ") torn_detected_on_release=%" PRIu64
-                " evicted_on_release=%" PRIu64 " take_copy=%" PRIu64 " peer_gone=%" PRIu64
-                " attaches=%" PRIu64 " detached(live)=%" PRIu64 " reports=%d\n",
+                " evicted_on_release=%" PRIu64 " take_copy=%" PRIu64 " take_latest=%" PRIu64
+                " peer_gone=%" PRIu64 " attaches=%" PRIu64 " detached(live)=%" PRIu64
+                " held_checked=%" PRIu64 " history_attaches=%" PRIu64 " history_samples=%" PRIu64
+                " reports=%d\n",
                 fmt_count(tot.accepted).c_str(), tot.corrupt, tot.dup, tot.gaps, tot.gap_samples, tot.torn,
-                tot.evicted, tot.copies, tot.peer_gone, tot.attaches, tot.detached, tot.reports);
+                tot.evicted, tot.copies, tot.latest, tot.peer_gone, tot.attaches, tot.detached,
+                tot.held_checked, tot.history_attaches, tot.history_samples, tot.reports);
 }
 
 // Common must-be-zero verdict; prints and returns the exit code.
@@ -424,12 +443,16 @@ int finish(Test& t, const char* id, const ReaderTotals& tot, uint64_t leaked_slo
     if (tot.corrupt != 0) t.fail(std::to_string(tot.corrupt) + " corrupt sample(s) accepted");
     if (tot.dup != 0) t.fail(std::to_string(tot.dup) + " duplicate/reordered sample(s)");
     if (tot.detached != 0) t.fail(std::to_string(tot.detached) + " live reader(s) detached");
+    if (tot.held_changed != 0) t.fail(std::to_string(tot.held_changed) + " held sample(s) changed while held");
+    if (tot.history_bad != 0) t.fail(std::to_string(tot.history_bad) + " history delivery error(s)");
     if (leaked_slots != 0) t.fail(std::to_string(leaked_slots) + " leaked slot(s)");
     if (leaked_shm != 0) t.fail(std::to_string(leaked_shm) + " leaked /dev/shm object(s)");
     if (t.alarm_lines() != 0) t.fail(std::to_string(t.alarm_lines()) + " ERROR/VIOLATION/DETACHED line(s) from workers");
     std::printf("  must-be-zero: corrupt_accepted=%" PRIu64 " dup_or_reorder=%" PRIu64
-                " leaked_slots=%" PRIu64 " leaked_shm=%zu live_detached=%" PRIu64 " worker_alarms=%d\n",
-                tot.corrupt, tot.dup, leaked_slots, leaked_shm, tot.detached, t.alarm_lines());
+                " held_changed=%" PRIu64 " history_bad=%" PRIu64 " leaked_slots=%" PRIu64
+                " leaked_shm=%zu live_detached=%" PRIu64 " worker_alarms=%d\n",
+                tot.corrupt, tot.dup, tot.held_changed, tot.history_bad, leaked_slots, leaked_shm,
+                tot.detached, t.alarm_lines());
     std::printf("%s: %s\n", id, t.failed() ? "FAILED" : "PASSED");
     for (const auto& f : t.failures()) std::printf("  failure: %s\n", f.c_str());
     std::fflush(stdout);
@@ -453,7 +476,9 @@ bool fault_points_match(std::string* report) {
     if (DIR* d = ::opendir(dir.c_str())) {
         while (dirent* e = ::readdir(d)) {
             const std::string n = e->d_name;
-            if (n.size() < 4 || n.compare(n.size() - 4, 4, ".cpp") != 0) continue;
+            const bool source = (n.size() > 4 && n.compare(n.size() - 4, 4, ".cpp") == 0) ||
+                                (n.size() > 4 && n.compare(n.size() - 4, 4, ".hpp") == 0);
+            if (!source) continue;
             std::ifstream f(dir + "/" + n);
             std::stringstream ss;
             ss << f.rdbuf();
@@ -471,13 +496,13 @@ bool fault_points_match(std::string* report) {
     bool ok = listed.size() == kFaultPoints.size() && !in_src.empty();
     for (const auto& p : in_src) {
         if (!listed.count(p)) {
-            o << "\n  in src/*.cpp but not in the torture list: " << p;
+            o << "\n  in src/ but not in the torture list: " << p;
             ok = false;
         }
     }
     for (const auto& p : listed) {
         if (!in_src.count(p)) {
-            o << "\n  in the torture list but not in src/*.cpp: " << p;
+            o << "\n  in the torture list but not in src/: " << p;
             ok = false;
         }
     }
@@ -490,7 +515,7 @@ int cmd_points() {
     const bool ok = fault_points_match(&report);
     std::printf("fault points: %s\n", report.c_str());
     for (const auto& p : kFaultPoints) std::printf("  %s\n", p.c_str());
-    std::printf("points: %s\n", ok ? "PASSED (list matches grep -o 'ZFD_FAULT_POINT(\"[^\"]*\")' src/*.cpp)"
+    std::printf("points: %s\n", ok ? "PASSED (list matches grep -o 'ZFD_FAULT_POINT(\"[^\"]*\")' src/*.[ch]pp)"
                                    : "FAILED (update kFaultPoints in tests/torture/torture_driver.cpp)");
     return ok ? 0 : 1;
 }
@@ -547,10 +572,15 @@ int cmd_writer_kill() {
                 if (point.rfind("writer.evict.", 0) == 0) evict_every = 8, n = urand(1, 100);
                 fault = point + ":" + std::to_string(n);
             }
+            // Every tenth writer, and each one armed at the overwrite probe,
+            // runs the overwrite policy with a reader of its own that never reads.
+            const bool overwrite = point == "writer.reserve.probed" || c % 10 == 5;
             w = spawn(t, "writer" + std::to_string(epoch),
                       writer_args(t.name(), epoch,
                                   {"wait_readers=4", "discard_every=" + std::to_string(discard_every),
-                                   "evict_every=" + std::to_string(evict_every), "fault=" + fault}));
+                                   "evict_every=" + std::to_string(evict_every), "fault=" + fault,
+                                   overwrite ? "overwrite=1" : "overwrite=0",
+                                   overwrite ? "stall_reader=1" : "stall_reader=0"}));
             const auto all = ptrs(readers, {w.get()});
             int64_t t_kill = -1;
             if (mode == kEarly) {
@@ -824,7 +854,7 @@ int cmd_sweep() {
     Test t("sw");
     std::string report;
     if (!fault_points_match(&report)) {
-        t.fail("fault point list differs from src/*.cpp: " + report);
+        t.fail("fault point list differs from src/: " + report);
     }
     std::printf("(c) fault-point sweep: %zu points, >= %d kills each, %d background readers, segment %s\n",
                 kFaultPoints.size(), target, kBg, t.name().c_str());
@@ -845,7 +875,6 @@ int cmd_sweep() {
                 sets.emplace_back(p, "reader");
             } else if (p.rfind("detach.", 0) == 0) {
                 sets.emplace_back(p, "writer");  // reaping a dead reader
-                sets.emplace_back(p, "reader");  // a reader's own close
             } else {
                 t.fail("fault point '" + p + "' has no known side; classify it in the sweep");
             }
@@ -877,10 +906,17 @@ int cmd_sweep() {
                     if (detach) {
                         w = spawn(t, "armed-writer", writer_args(t.name(), base, {"wait_readers=3", "fault=" + fault}));
                     } else {
+                        // The probe runs when the overwrite policy takes a sample
+                        // from the reader in the writer that never reads (no
+                        // evictions there: they would free the slots first).
+                        const bool probe = point == "writer.reserve.probed";
                         w = spawn(t, "armed-writer",
                                   writer_args(t.name(), base,
-                                              {"wait_readers=3", "discard_every=5", "evict_every=8", "evict_age_ms=0",
-                                               "gens=0", "gen_samples=64", "fault=" + fault}));
+                                              {"wait_readers=3", "discard_every=5",
+                                               probe ? "evict_every=0" : "evict_every=8", "evict_age_ms=0",
+                                               "gens=0", "gen_samples=64", "fault=" + fault,
+                                               probe ? "overwrite=1" : "overwrite=0",
+                                               probe ? "stall_reader=1" : "stall_reader=0"}));
                     }
                     auto all = ptrs(readers, {w.get()});
                     if (detach) {
@@ -1157,7 +1193,199 @@ int cmd_selftest() {
     return t.failed() ? 1 : 0;
 }
 
+// ---------------------------------------------------------------------------
+// (e) OVERWRITE_OLDEST: a writer that never waits
+// ---------------------------------------------------------------------------
+
+int cmd_overwrite() {
+    const int cycles = 300 * scale();
+    Test t("ow");
+    std::printf("(e) overwrite: %d cycles, OVERWRITE_OLDEST, %u slots x %" PRIu64
+                " B; 2 background readers (take_latest 10 %%), 1 slow reader, 2 holders (3 samples, 5 ms), "
+                "a reader in the writer that never reads; a holder or the slow reader SIGKILLed every cycle, "
+                "the writer every 30th; segment %s\n",
+                cycles, kSlots, kCap, t.name().c_str());
+    ReaderTotals tot;
+    uint64_t leaked_slots = 0, full = 0, commits = 0;
+    int reader_kills = 0, writer_kills = 0;
+    std::vector<std::string> wstats;
+    {
+        auto spawn_writer = [&](uint32_t epoch) {
+            return spawn(t, "writer" + std::to_string(epoch),
+                         writer_args(t.name(), epoch,
+                                     {"wait_readers=5", "overwrite=1", "stall_reader=1", "discard_every=11",
+                                      "reap_every=64"}));
+        };
+        uint32_t epoch = 1;
+        auto w = spawn_writer(epoch);
+        std::vector<std::unique_ptr<Proc>> readers;  // 0,1 bg; 2 slow; 3,4 holders
+        auto make_reader = [&](int i) {
+            if (i < 2) {
+                return spawn(t, "bg" + std::to_string(i),
+                             reader_args(t.name(), "bg", {"copy_pct=20", "latest_pct=10", "wait_ms=5"}));
+            }
+            if (i == 2) return spawn(t, "slow", reader_args(t.name(), "slow", {"pace_us=300", "wait_ms=5"}));
+            return spawn(t, "holder" + std::to_string(i),
+                         reader_args(t.name(), "holder", {"hold=3", "hold_ms=5", "latest_pct=5", "wait_ms=5"}));
+        };
+        for (int i = 0; i < 5; ++i) readers.push_back(make_reader(i));
+        if (wait_first(readers, ptrs(readers, {w.get()}), epoch, 10000, {}) < 0) {
+            t.fail("readers never received a sample");
+        }
+        for (int c = 0; c < cycles && !t.failed(); ++c) {
+            auto all = ptrs(readers, {w.get()});
+            pump_for(all, static_cast<int64_t>(urand(5, 40)) * 1000 * 1000);  // 5-40 ms
+            if (c % 30 == 29) {
+                // The writer: killed and replaced; the readers follow.
+                w->kill_reap();
+                t.absorb_alarms(*w);
+                ++writer_kills;
+                ++epoch;
+                w = spawn_writer(epoch);
+                all = ptrs(readers, {w.get()});
+                if (wait_first(readers, all, epoch, 10000, [&] { return w->exited(); }) < 0) {
+                    t.log_proc_failure("cycle " + std::to_string(c) + ": readers did not follow the new writer", *w);
+                    break;
+                }
+                drop_epoch_lines_below(readers, epoch);
+                continue;
+            }
+            // A holder or the slow reader, at a random moment (holding or not).
+            const int v = static_cast<int>(urand(2, 4));
+            readers[static_cast<size_t>(v)]->kill_reap();
+            t.absorb_alarms(*readers[static_cast<size_t>(v)]);
+            ++reader_kills;
+            readers[static_cast<size_t>(v)] = make_reader(v);
+            if (c % 25 == 0) {
+                // The dead reader's holds come back with the next reap; then
+                // every slot is loanable (the stalled in-writer reader pins
+                // nothing under this policy).
+                const auto ck = check_slots(t, *w, ptrs(readers, {w.get()}), -1, "cycle " + std::to_string(c));
+                if (!ck.ok) break;
+                leaked_slots += ck.leaked;
+                std::printf("  cycle %d/%d\n", c, cycles);
+                std::fflush(stdout);
+            }
+        }
+        auto all = ptrs(readers, {w.get()});
+        if (!w->reaped() && !t.failed()) {
+            leaked_slots += check_slots(t, *w, all, -1, "final").leaked;
+            std::string ws;
+            t.set_graceful(stop_writer(t, *w, all, &ws));
+            wstats.push_back(ws);
+            full += ufield(ws, "full");
+            commits += ufield(ws, "commits");
+            std::printf("  last writer: %s\n", ws.c_str());
+        }
+        t.absorb_alarms(*w);
+        stop_readers(t, readers, tot);
+    }
+    const size_t leaked_shm = leaked_shm_and_clean(t);
+    if (full != 0) t.fail("the last writer found no free slot " + std::to_string(full) + " time(s): it waited");
+    if (tot.evicted != 0) t.fail(std::to_string(tot.evicted) + " release(s) said EVICTED without any eviction");
+    if (tot.held_checked == 0) t.fail("no held sample was checked at release");
+    print_reader_totals(tot);
+    std::printf("SUMMARY (e) C5: OVERWRITE_OLDEST, %d cycles (%d reader kills, %d writer kills): %" PRIu64
+                " corrupted samples in %s accepted, %" PRIu64 " duplicates/reorders, %" PRIu64
+                " held samples re-read intact at release (%" PRIu64 " changed), %" PRIu64
+                " gaps where readers lagged (%" PRIu64 " samples overwritten before they read them); the "
+                "last writer never waited (%" PRIu64 " commits, %" PRIu64 " full); %" PRIu64
+                " leaked slots; %zu leaked segments.\n",
+                cycles, reader_kills, writer_kills, tot.corrupt, fmt_count(tot.accepted).c_str(), tot.dup,
+                tot.held_checked, tot.held_changed, tot.gaps, tot.gap_samples, commits, full, leaked_slots,
+                leaked_shm);
+    return finish(t, "(e) overwrite", tot, leaked_slots, leaked_shm);
+}
+
+// ---------------------------------------------------------------------------
+// (f) history for late joiners
+// ---------------------------------------------------------------------------
+
+int cmd_history() {
+    const int cycles = 300 * scale();
+    constexpr uint32_t kHistory = 5;
+    Test t("hi");
+    std::printf("(f) history: %d cycles, history %u of %u slots; 3 readers with ZFD_READER_HISTORY re-attaching "
+                "every 7/23/61 samples, 1 plain reader, a history reader SIGKILLed every cycle, the writer every "
+                "30th; segment %s\n",
+                cycles, kHistory, kSlots, t.name().c_str());
+    ReaderTotals tot;
+    uint64_t leaked_slots = 0;
+    int reader_kills = 0, writer_kills = 0;
+    {
+        auto spawn_writer = [&](uint32_t epoch) {
+            return spawn(t, "writer" + std::to_string(epoch),
+                         writer_args(t.name(), epoch,
+                                     {"wait_readers=4", "history=" + std::to_string(kHistory), "discard_every=9"}));
+        };
+        uint32_t epoch = 1;
+        auto w = spawn_writer(epoch);
+        const char* reopen[] = {"reopen_every=7", "reopen_every=23", "reopen_every=61"};
+        std::vector<std::unique_ptr<Proc>> readers;  // 0..2 history, 3 plain
+        auto make_reader = [&](int i) {
+            if (i == 3) return spawn(t, "plain", reader_args(t.name(), "bg", {"copy_pct=20", "wait_ms=5"}));
+            return spawn(t, "hist" + std::to_string(i),
+                         reader_args(t.name(), "bg", {"history=1", reopen[i], "copy_pct=20", "wait_ms=5"}));
+        };
+        for (int i = 0; i < 4; ++i) readers.push_back(make_reader(i));
+        if (wait_first(readers, ptrs(readers, {w.get()}), epoch, 10000, {}) < 0) {
+            t.fail("readers never received a sample");
+        }
+        for (int c = 0; c < cycles && !t.failed(); ++c) {
+            auto all = ptrs(readers, {w.get()});
+            pump_for(all, static_cast<int64_t>(urand(5, 40)) * 1000 * 1000);  // 5-40 ms
+            if (c % 30 == 29) {
+                w->kill_reap();
+                t.absorb_alarms(*w);
+                ++writer_kills;
+                ++epoch;
+                w = spawn_writer(epoch);
+                all = ptrs(readers, {w.get()});
+                if (wait_first(readers, all, epoch, 10000, [&] { return w->exited(); }) < 0) {
+                    t.log_proc_failure("cycle " + std::to_string(c) + ": readers did not follow the new writer", *w);
+                    break;
+                }
+                drop_epoch_lines_below(readers, epoch);
+                continue;
+            }
+            const int v = static_cast<int>(urand(0, 2));
+            readers[static_cast<size_t>(v)]->kill_reap();
+            t.absorb_alarms(*readers[static_cast<size_t>(v)]);
+            ++reader_kills;
+            readers[static_cast<size_t>(v)] = make_reader(v);
+            // Reap the victim (it pins what it had not read: the default
+            // policy) and check that every slot but the retained ones loans.
+            const auto ck = check_slots(t, *w, ptrs(readers, {w.get()}), -1, "cycle " + std::to_string(c));
+            if (!ck.ok) break;
+            leaked_slots += ck.leaked;
+            if (c % 50 == 0) {
+                std::printf("  cycle %d/%d\n", c, cycles);
+                std::fflush(stdout);
+            }
+        }
+        auto all = ptrs(readers, {w.get()});
+        if (!w->reaped() && !t.failed()) {
+            leaked_slots += check_slots(t, *w, all, -1, "final").leaked;
+            t.set_graceful(stop_writer(t, *w, all));
+        }
+        t.absorb_alarms(*w);
+        stop_readers(t, readers, tot);
+    }
+    const size_t leaked_shm = leaked_shm_and_clean(t);
+    if (tot.history_attaches == 0 || tot.history_samples == 0) t.fail("no history sample was delivered");
+    print_reader_totals(tot);
+    std::printf("SUMMARY (f) C6: history %u, %d cycles (%d reader kills, %d writer kills): %" PRIu64
+                " history attaches, %" PRIu64 " retained samples delivered, %" PRIu64
+                " delivery errors (first sample outside the retained window, or a gap); %" PRIu64
+                " corrupted samples in %s accepted, %" PRIu64 " duplicates/reorders; %" PRIu64
+                " leaked slots; %zu leaked segments.\n",
+                kHistory, cycles, reader_kills, writer_kills, tot.history_attaches, tot.history_samples,
+                tot.history_bad, tot.corrupt, fmt_count(tot.accepted).c_str(), tot.dup, leaked_slots, leaked_shm);
+    return finish(t, "(f) history", tot, leaked_slots, leaked_shm);
+}
+
 }  // namespace
+
 
 int main(int argc, char** argv) {
     ::unsetenv("ZFD_FAULT_POINT");  // only workers are ever armed
@@ -1184,7 +1412,9 @@ int main(int argc, char** argv) {
     else if (cmd == "reader-kill") rc = cmd_reader_kill();
     else if (cmd == "sweep") rc = cmd_sweep();
     else if (cmd == "hung") rc = cmd_hung();
-    else std::fprintf(stderr, "usage: %s points|selftest|writer-kill|reader-kill|sweep|hung\n", argv[0]);
+    else if (cmd == "overwrite") rc = cmd_overwrite();
+    else if (cmd == "history") rc = cmd_history();
+    else std::fprintf(stderr, "usage: %s points|selftest|writer-kill|reader-kill|sweep|hung|overwrite|history\n", argv[0]);
     std::printf("elapsed %.1f s\n", static_cast<double>(now_ns() - t0) / 1e9);
     return rc;
 }

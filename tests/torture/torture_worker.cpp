@@ -44,6 +44,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -154,7 +155,11 @@ public:
           evict_age_ns_(arg_i64(a, "evict_age_ms", "-1") * kMs),
           gens_(arg_i64(a, "gens", "1")),
           gen_samples_(static_cast<uint64_t>(arg_i64(a, "gen_samples", "0"))),
-          scribble_every_(static_cast<uint64_t>(arg_i64(a, "scribble_every", "0"))) {}
+          scribble_every_(static_cast<uint64_t>(arg_i64(a, "scribble_every", "0"))),
+          reap_every_(static_cast<uint64_t>(arg_i64(a, "reap_every", "0"))),
+          overwrite_(arg_i64(a, "overwrite", "0") != 0),
+          history_(static_cast<uint32_t>(arg_i64(a, "history", "0"))),
+          stall_reader_(arg_i64(a, "stall_reader", "0") != 0) {}
 
     int run() {
         for (int64_t g = 0; !stop_ && (gens_ == 0 || g < gens_); ++g) {
@@ -169,12 +174,14 @@ public:
                 const bool progressed = publish_one();
                 if (!progressed || (++iter & 15) == 0) poll_commands(0);
             }
+            if (stall_rd_ != nullptr) zfd_reader_close(stall_rd_);
+            stall_rd_ = nullptr;
             zfd_segment_close(seg_);  // graceful: unlinks, readers see PEER_GONE
             seg_ = nullptr;
         }
         out("STATS commits=%" PRIu64 " discards=%" PRIu64 " evicted=%" PRIu64 " reaped=%" PRIu64
-            " max_stall_us=%" PRId64,
-            commits_, discards_, evicted_, reaped_, max_stall_all_ns_ / 1000);
+            " max_stall_us=%" PRId64 " full=%" PRIu64,
+            commits_, discards_, evicted_, reaped_, max_stall_all_ns_ / 1000, full_);
         return 0;
     }
 
@@ -184,7 +191,8 @@ private:
         zfd_segment_options_init(&o);
         o.slot_count = slots_;
         o.slot_capacity = cap_;
-        o.flags = ZFD_SEGMENT_REPLACE_STALE;
+        o.flags = ZFD_SEGMENT_REPLACE_STALE | (overwrite_ ? ZFD_SEGMENT_OVERWRITE_OLDEST : 0u);
+        o.history = history_;
         const int64_t deadline = now_ns() + 3000 * kMs;
         for (;;) {
             zfd_error err = make_error();
@@ -197,6 +205,9 @@ private:
                 return false;
             }
             ::usleep(500);
+        }
+        if (stall_reader_ && zfd_reader_open(seg_, 0, &stall_rd_) != ZFD_OK) {
+            out("ERROR what=stall_reader_open");
         }
         const zfd_segment_info info = info_of(seg_);
         out("READY epoch=%u t=%" PRId64 " id=%" PRIu64, epoch_, now_ns(), info.segment_id);
@@ -221,6 +232,7 @@ private:
         const uint64_t gen = zfd_notify_generation(seg_);
         int32_t rc = zfd_reserve(seg_, &slot, &data);
         if (rc == ZFD_E_NO_FREE_SLOT) {
+            ++full_;
             if (!stalled_) {
                 stalled_ = true;
                 stall_t0_ = now_ns();
@@ -282,6 +294,11 @@ private:
         }
         ++counter_;
         ++commits_;
+        if (reap_every_ != 0 && counter_ % reap_every_ == 0) {
+            uint32_t n = 0;
+            if (zfd_reap_dead_readers(seg_, &n) != ZFD_OK) out("ERROR what=reap");
+            reaped_ += n;
+        }
         if (evict_every_ != 0 && counter_ % evict_every_ == 0) {
             uint32_t ev = 0;
             zfd_evict_stale(seg_, 0, &ev);
@@ -297,7 +314,7 @@ private:
         std::vector<zfd_slot> loans;
         uint64_t reaped = 0;
         const int64_t deadline = t0 + 3000 * kMs;
-        while (loans.size() < slots_) {
+        while (loans.size() + std::min<size_t>(history_, counter_) < slots_) {
             uint32_t n = 0;
             zfd_reap_dead_readers(seg_, &n);
             reaped += n;
@@ -313,11 +330,15 @@ private:
             zfd_wait_for_change(seg_, gen, 1 * kMs);
         }
         const int64_t t_full = now_ns();
-        const int readers = __builtin_popcountll(info_of(seg_).active_readers);
-        out("CHECK reserved=%zu slots=%u leaked=%zu reaped=%" PRIu64 " readers=%d t=%" PRId64
+        const int readers = __builtin_popcountll(info_of(seg_).active_readers) - (stall_rd_ != nullptr ? 1 : 0);
+        // The newest `history` samples stay retained (and the stalled
+        // reader's own loanable set is every other slot under the overwrite
+        // policy): those are kept, not leaked.
+        const size_t kept = std::min<size_t>(history_, counter_);
+        const size_t leaked = slots_ - kept > loans.size() ? slots_ - kept - loans.size() : 0;
+        out("CHECK reserved=%zu slots=%u leaked=%zu kept=%zu reaped=%" PRIu64 " readers=%d t=%" PRId64
             " us=%" PRId64,
-            loans.size(), slots_, static_cast<size_t>(slots_) - loans.size(), reaped, readers, t_full,
-            (t_full - t0) / 1000);
+            loans.size(), slots_, leaked, kept, reaped, readers, t_full, (t_full - t0) / 1000);
         for (zfd_slot s : loans) {
             if (zfd_discard(seg_, s) != ZFD_OK) out("ERROR what=check_discard");
         }
@@ -356,10 +377,16 @@ private:
     const int64_t gens_;
     const uint64_t gen_samples_;
     const uint64_t scribble_every_;
+    const uint64_t reap_every_;  // reap dead readers every N commits (they may hold slots)
+    const bool overwrite_;
+    const uint32_t history_;
+    const bool stall_reader_;  // an in-process reader that never reads (overwrite probes)
 
     Commands in_;
     bool stop_ = false;
     zfd_segment* seg_ = nullptr;
+    zfd_reader* stall_rd_ = nullptr;
+    uint64_t full_ = 0;  // reserves that found no slot
     uint32_t epoch_ = 0;
     uint64_t counter_ = 0;
     uint64_t loans_ = 0;
@@ -386,6 +413,10 @@ public:
           hold_(static_cast<size_t>(arg_i64(a, "hold", "0"))),
           reopen_every_(static_cast<uint64_t>(arg_i64(a, "reopen_every", "0"))),
           copy_pct_(static_cast<int>(arg_i64(a, "copy_pct", "0"))),
+          latest_pct_(static_cast<int>(arg_i64(a, "latest_pct", "0"))),
+          history_(arg_i64(a, "history", "0") != 0),
+          hold_ms_(arg_i64(a, "hold_ms", "0")),
+          pace_us_(arg_i64(a, "pace_us", "0")),
           wait_ns_(arg_i64(a, "wait_ms", "10") * kMs),
           rng_(static_cast<uint64_t>(arg_i64(a, "seed", "1"))),
           buf_(cap_) {}
@@ -408,9 +439,12 @@ public:
         out("STATS accepted=%" PRIu64 " corrupt_accepted=%" PRIu64 " torn_detected=%" PRIu64
             " evicted_release=%" PRIu64 " dup_or_reorder=%" PRIu64 " gaps=%" PRIu64
             " gap_samples=%" PRIu64 " peer_gone=%" PRIu64 " detached=%" PRIu64 " attaches=%" PRIu64
-            " segments=%" PRIu64 " copies=%" PRIu64,
+            " segments=%" PRIu64 " copies=%" PRIu64 " held_checked=%" PRIu64 " held_changed=%" PRIu64
+            " history_attaches=%" PRIu64 " history_samples=%" PRIu64 " history_bad=%" PRIu64
+            " latest=%" PRIu64,
             accepted_, corrupt_accepted_, torn_detected_, evicted_release_, dup_or_reorder_, gaps_,
-            gap_samples_, peer_gone_, detached_, attaches_, segments_, copies_);
+            gap_samples_, peer_gone_, detached_, attaches_, segments_, copies_, held_checked_,
+            held_changed_, history_attaches_, history_samples_, history_bad_, latest_);
         return 0;
     }
 
@@ -420,6 +454,9 @@ private:
         uint64_t seq;
         Verdict verdict;
         SampleHeader hdr;
+        const void* data = nullptr;  // re-read at release: a held sample never changes
+        size_t len = 0;
+        int64_t t = 0;
     };
 
     bool open_segment() {
@@ -449,7 +486,8 @@ private:
     }
 
     bool attach() {
-        const int32_t rc = zfd_reader_open(seg_, 0, &rd_);
+        const uint64_t before = info_of(seg_).next_sequence;
+        const int32_t rc = zfd_reader_open(seg_, history_ ? ZFD_READER_HISTORY : 0u, &rd_);
         if (rc != ZFD_OK) {
             rd_ = nullptr;
             if (rc != ZFD_E_PEER_GONE) out("ERROR what=reader_open rc=%d", rc);
@@ -461,6 +499,20 @@ private:
         fresh_attach_ = true;
         since_attach_ = 0;
         holding_printed_ = false;
+        if (history_) {
+            // The history reader gets the retained samples first: the first
+            // sequence after this attach lies in [before - h, after - h]
+            // (h = the segment's history; the writer commits plain numbers).
+            const zfd_segment_info info = info_of(seg_);
+            const uint64_t h = info.history;
+            hist_lo_ = before > h ? before - h : 0;
+            hist_hi_ = info.next_sequence > h ? info.next_sequence - h : 0;
+            hist_live_ = info.next_sequence;
+            hist_first_pending_ = true;
+            have_last_seq_ = false;  // it sees retained samples again: checked per attach
+            have_last_idx_ = false;
+            ++history_attaches_;
+        }
         if (role_ == "victim") {
             out("ATTACHED idx=%u t=%" PRId64, zfd_reader_index(rd_), now_ns());
         }
@@ -485,6 +537,9 @@ private:
         if (frozen_) {
             poll_commands(10);
             return;
+        }
+        if (role_ == "holder" && !held_.empty() && now_ns() - held_.front().t >= hold_ms_ * kMs) {
+            release_all_held();  // also when nothing new comes (the writer checks slots)
         }
         const bool wants_hold = role_ == "victim" || (role_ == "hung" && hold_pending_);
         if (wants_hold && !holding_printed_ && held_.size() >= hold_target()) {
@@ -513,8 +568,10 @@ private:
             const void* data = nullptr;
             size_t len = 0;
             uint64_t seq = 0;
-            rc = zfd_take(rd_, &tok, &data, &len, &seq);
+            const bool latest = latest_pct_ > 0 && static_cast<int>(rng_() % 100) < latest_pct_;
+            rc = latest ? zfd_take_latest(rd_, &tok, &data, &len, &seq) : zfd_take(rd_, &tok, &data, &len, &seq);
             if (rc == ZFD_OK) {
+                if (latest) ++latest_;
                 SampleHeader h{};
                 Verdict v = Verdict::bad_len;
                 if (len <= buf_.size()) {
@@ -522,11 +579,16 @@ private:
                     v = torture::verify_sample(buf_.data(), len, seq, cap_, &h);
                 }
                 on_take(seq, v, h);
-                if (holding) {
-                    held_.push_back(Held{tok, seq, v, h});
+                Held held{tok, seq, v, h, data, len, now_ns()};
+                if (holding || (role_ == "holder" && held_.size() < hold_)) {
+                    held_.push_back(held);
                 } else {
-                    release_one(Held{tok, seq, v, h});
+                    release_one(held);
                 }
+                if (role_ == "holder" && !held_.empty() && now_ns() - held_.front().t >= hold_ms_ * kMs) {
+                    release_all_held();
+                }
+                if (pace_us_ > 0) ::usleep(static_cast<useconds_t>(pace_us_));
                 after_sample();
                 return;
             }
@@ -582,6 +644,21 @@ private:
 
     // Ordering and gap checks at take time (library sequence and payload).
     void on_take(uint64_t seq, Verdict v, const SampleHeader& h) {
+        if (history_) {
+            if (hist_first_pending_) {
+                hist_first_pending_ = false;
+                if (seq < hist_lo_ || seq > hist_hi_) {
+                    ++history_bad_;
+                    out("VIOLATION kind=history_first seq=%" PRIu64 " expected=[%" PRIu64 ",%" PRIu64 "]", seq,
+                        hist_lo_, hist_hi_);
+                }
+            } else if (have_last_seq_ && seq != last_seq_ + 1) {
+                // Default policy, no eviction: a history reader misses nothing.
+                ++history_bad_;
+                out("VIOLATION kind=history_gap seq=%" PRIu64 " last=%" PRIu64, seq, last_seq_);
+            }
+            if (seq < hist_live_) ++history_samples_;  // committed before the attach
+        }
         if (have_last_seq_ && seq <= last_seq_) {
             ++dup_or_reorder_;
             out("VIOLATION kind=seq_not_increasing seq=%" PRIu64 " last=%" PRIu64, seq, last_seq_);
@@ -609,7 +686,23 @@ private:
     }
 
     void release_one(const Held& s) {
+        // A held sample is never overwritten (any policy) while it is not
+        // evicted: read it again before giving it back.
+        bool intact = true;
+        if (s.data != nullptr && s.verdict == Verdict::ok && s.len <= buf_.size()) {
+            std::memcpy(buf_.data(), s.data, s.len);
+            SampleHeader h2{};
+            intact = torture::verify_sample(buf_.data(), s.len, s.seq, cap_, &h2) == Verdict::ok &&
+                     h2.index == s.hdr.index && h2.epoch == s.hdr.epoch;
+        }
         const int32_t rc = zfd_release(rd_, s.token);
+        if (s.data != nullptr && rc == ZFD_OK) {
+            ++held_checked_;
+            if (!intact) {
+                ++held_changed_;
+                out("VIOLATION kind=held_changed seq=%" PRIu64, s.seq);
+            }
+        }
         if (rc == ZFD_OK) {
             accept(s.verdict, s.hdr, s.seq);
         } else if (rc == ZFD_E_EVICTED) {
@@ -688,6 +781,10 @@ private:
     const size_t hold_;
     const uint64_t reopen_every_;
     const int copy_pct_;
+    const int latest_pct_;  // takes that are zfd_take_latest
+    const bool history_;    // attach with ZFD_READER_HISTORY
+    const int64_t hold_ms_;  // role "holder": hold up to `hold` samples this long
+    const int64_t pace_us_;  // sleep after each take (a slow reader)
     const int64_t wait_ns_;
     std::mt19937_64 rng_;
     std::vector<unsigned char> buf_;
@@ -720,6 +817,10 @@ private:
     uint64_t accepted_ = 0, corrupt_accepted_ = 0, torn_detected_ = 0, evicted_release_ = 0;
     uint64_t dup_or_reorder_ = 0, gaps_ = 0, gap_samples_ = 0, peer_gone_ = 0, detached_ = 0;
     uint64_t attaches_ = 0, segments_ = 0, copies_ = 0;
+    uint64_t held_checked_ = 0, held_changed_ = 0, latest_ = 0;
+    uint64_t history_attaches_ = 0, history_samples_ = 0, history_bad_ = 0;
+    uint64_t hist_lo_ = 0, hist_hi_ = 0, hist_live_ = 0;
+    bool hist_first_pending_ = false;
 };
 
 // ===========================================================================

@@ -58,11 +58,31 @@ const char* reader_state_name(std::uint64_t word) {
     }
 }
 
-bool slot_in_use(std::uint64_t word, std::uint64_t pending) {
-    const std::uint64_t st = layout::word_state(word);
-    return st == layout::kSlotLoaned || st == layout::kSlotBusy ||
-           (st == layout::kSlotCommitted && pending != 0);
+using Usage = Segment::Impl::Usage;
+
+const char* usage_name(Usage u) {
+    switch (u) {
+        case Usage::free:
+            return "free";
+        case Usage::loaned:
+            return "loaned";
+        case Usage::wanted:
+            return "unread";
+        case Usage::held:
+            return "held";
+        case Usage::retained:
+            return "history";
+        case Usage::reusable:
+            return "reusable";
+        case Usage::busy:
+            return "busy";
+    }
+    return "?";
 }
+
+// A slot the writer cannot take right now (as the protocol decides reuse;
+// PROTOCOL.md, "When a slot may be reused").
+bool slot_in_use(Usage u) { return u != Usage::free && u != Usage::reusable; }
 
 std::vector<int> bits_of(std::uint64_t mask) {
     std::vector<int> v;
@@ -112,9 +132,7 @@ Listing list_one(const std::string& name) {
     l.readers = static_cast<std::uint32_t>(std::popcount(l.info.active_readers));
     const Segment::Impl& s = seg->impl();
     for (std::uint32_t k = 0; k < s.slot_count; ++k) {
-        const std::uint64_t w = s.slots[k].state.load(kAcq);
-        const std::uint64_t p = s.slots[k].pending.load(kAcq);
-        if (slot_in_use(w, p)) ++l.in_use;
+        if (slot_in_use(s.usage(k))) ++l.in_use;
     }
     return l;
 }
@@ -188,6 +206,8 @@ int cmd_ls(const LsOptions& o) {
                     l.info.type_hash ? json(hash_hex(l.info.type_hash)) : json(nullptr);
                 j["size"] = l.info.total_size;
                 j["next_sequence"] = l.info.next_sequence;
+                j["policy"] = l.info.overwrite_oldest ? "overwrite_oldest" : "default";
+                j["history"] = l.info.history;
                 j["segment_id"] = l.info.segment_id;
                 j["instance_id"] = hex_bytes(l.info.instance_id.data(), l.info.instance_id.size());
                 j["mirror"] = l.info.mirror;
@@ -213,22 +233,27 @@ int cmd_ls(const LsOptions& o) {
         fmt::print("no segments in {}/{}*\n", kShmDir, kShmPrefix);
         return kExitOk;
     }
-    Table t({"NAME", "OWNER", "ALIVE", "READERS", "SLOTS", "CAPACITY", "TYPE-HASH", "SIZE",
-             "SOURCE"});
+    Table t({"NAME", "OWNER", "ALIVE", "READERS", "SLOTS", "CAPACITY", "POLICY", "TYPE-HASH",
+             "SIZE", "SOURCE"});
     std::vector<std::string> errors;
     for (const auto& l : all) {
         const std::string alive = l.owner_alive ? (*l.owner_alive ? "yes" : "no") : "?";
         if (l.ok) {
             t.add({l.name, fmt::format("{}", l.info.owner_pid), alive, fmt::format("{}", l.readers),
                    fmt::format("{}/{}", l.in_use, l.info.slot_count),
-                   fmt::format("{}", l.info.slot_capacity), hash_hex(l.info.type_hash),
+                   fmt::format("{}", l.info.slot_capacity),
+                   fmt::format("{}{}", l.info.overwrite_oldest ? "overwrite" : "default",
+                               l.info.history != 0 ? fmt::format("+history {}", l.info.history)
+                                                   : std::string()),
+                   hash_hex(l.info.type_hash),
                    fmt::format("{}", l.info.total_size),
                    l.info.mirror ? fmt::format("mirror of {}", l.info.origin.empty()
                                                                    ? std::string("another host")
                                                                    : l.info.origin)
                                  : (l.exported ? "local, exported" : "local")});
         } else {
-            t.add({l.name, "-", alive, "-", "-", "-", "-", fmt::format("{}", l.object.size), "?"});
+            t.add({l.name, "-", alive, "-", "-", "-", "-", "-", fmt::format("{}", l.object.size),
+                   "?"});
             errors.push_back(fmt::format("{}: {}", l.name, status_text(l.status, &l.detail)));
         }
     }
@@ -258,7 +283,7 @@ int cmd_inspect(const InspectOptions& o) {
     const std::int64_t now_coarse = coarse_ns();
     const std::int64_t now_mono = mono_ns();
 
-    const std::uint64_t next_seq = h.next_seq.load(kAcq);
+    const std::uint64_t next_pos = h.next_pos.load(kAcq);
     const std::uint64_t freed = h.freed.load(kAcq);
     const std::uint32_t state = h.state.load(kAcq);
     const std::uint32_t owner_closed = h.owner_closed.load(kAcq);
@@ -293,16 +318,22 @@ int cmd_inspect(const InspectOptions& o) {
     hdr["readers_offset"] = h.readers_offset;
     hdr["slots_offset"] = h.slots_offset;
     hdr["log_offset"] = h.log_offset;
+    hdr["held_offset"] = h.held_offset;
     hdr["payload_offset"] = h.payload_offset;
+    hdr["policy"] = info.overwrite_oldest ? "overwrite_oldest" : "default";
+    hdr["history"] = info.history;
     hdr["owner_pid"] = s.owner_pid;
     hdr["owner_uid"] = h.owner_uid;
     hdr["owner_alive"] = info.owner_alive;
     hdr["owner_closed"] = owner_closed != layout::kOwnerOpen;
     hdr["type_hash"] = s.type_hash ? json(hash_hex(s.type_hash)) : json(nullptr);
     hdr["created_age_ns"] = created_age;
-    hdr["next_sequence"] = next_seq;
+    hdr["next_sequence"] = info.next_sequence;
+    hdr["next_position"] = next_pos;
+    hdr["label_offset"] = h.label_offset.load(kRlx);
     hdr["freed"] = freed;
-    hdr["notify_generation"] = next_seq + freed;
+    hdr["evictions"] = h.evictions.load(kRlx);
+    hdr["notify_generation"] = seg->notify_generation();
     hdr["active_readers"] = active;
     hdr["membership"] = h.membership.load(kRlx);
     hdr["data_waiters"] = h.data_waiters.load(kRlx);
@@ -314,21 +345,34 @@ int cmd_inspect(const InspectOptions& o) {
     for (std::uint32_t k = 0; k < s.slot_count; ++k) {
         const layout::SlotControl& c = s.slots[k];
         const std::uint64_t w = c.state.load(kAcq);
-        const std::uint64_t pending = c.pending.load(kAcq);
-        const std::uint64_t seq = c.seq.load(kRlx);
+        const std::uint64_t pos = c.pos.load(kRlx);
+        const std::uint64_t label = c.label.load(kRlx);
         const std::uint64_t len = c.len.load(kRlx);
         const std::uint64_t commit_ns = c.commit_ns.load(kRlx);
         const bool committed = layout::word_state(w) == layout::kSlotCommitted;
-        if (slot_in_use(w, pending)) ++in_use;
+        const Usage u = s.usage(k);
+        if (slot_in_use(u)) ++in_use;
+        // Readers holding it (bit set, taken: cursor past it, not released).
+        std::uint64_t holders = 0;
+        if (committed) {
+            for (std::uint32_t i = 0; i < layout::kReaderEntries; ++i) {
+                if (((active >> i) & 1u) == 0) continue;
+                const layout::ReaderEntry& e = s.readers[i];
+                if (s.held_bit(i, k) && e.released.load(kRlx) <= pos && e.cursor.load(kRlx) > pos) {
+                    holders |= std::uint64_t{1} << i;
+                }
+            }
+        }
         json j;
         j["index"] = k;
         j["state"] = slot_state_name(w);
         j["generation"] = layout::word_gen(w);
-        j["in_use"] = slot_in_use(w, pending);
-        j["sequence"] = committed ? json(seq) : json(nullptr);
+        j["usage"] = usage_name(u);
+        j["in_use"] = slot_in_use(u);
+        j["position"] = committed ? json(pos) : json(nullptr);
+        j["sequence"] = committed ? json(label) : json(nullptr);
         j["length"] = committed ? json(len) : json(nullptr);
-        j["pending"] = pending;
-        j["pending_readers"] = bits_of(pending);
+        j["held_by"] = bits_of(holders);
         j["age_ns"] = committed && commit_ns <= static_cast<std::uint64_t>(now_coarse)
                           ? json(now_coarse - static_cast<std::int64_t>(commit_ns))
                           : json(nullptr);
@@ -349,10 +393,16 @@ int cmd_inspect(const InspectOptions& o) {
         j["active_bit"] = ((active >> i) & 1u) != 0;
         j["pid"] = e.pid.load(kRlx);
         j["alive"] = s.region->byte_locked(core::liveness::reader_byte(i));
-        j["start_seq"] = e.start_seq.load(kRlx);
+        j["history"] = (e.flags.load(kRlx) & layout::kReaderFlagHistory) != 0;
+        j["start"] = e.start.load(kRlx);
         j["cursor"] = cursor;
-        j["lag"] = next_seq >= cursor ? next_seq - cursor : 0;
-        j["held"] = e.held.load(kRlx);
+        j["released"] = e.released.load(kRlx);
+        j["progress"] = e.progress.load(kRlx);
+        j["lag"] = next_pos >= cursor ? next_pos - cursor : 0;
+        // Slots this reader holds a sample of (its held bitmap).
+        std::uint32_t held = 0;
+        for (std::uint32_t k = 0; k < s.slot_count; ++k) held += s.held_bit(i, k) ? 1u : 0u;
+        j["held"] = held;
         readers.push_back(std::move(j));
     }
 
@@ -385,12 +435,15 @@ int cmd_inspect(const InspectOptions& o) {
     }
 
     fmt::print("\nslots ({} in use of {})\n", in_use, s.slot_count);
-    Table st_table({"SLOT", "STATE", "GEN", "SEQ", "LEN", "PENDING", "AGE"});
+    Table st_table({"SLOT", "STATE", "USAGE", "GEN", "POS", "SEQ", "LEN", "HELD_BY", "AGE"});
     for (const auto& j : slots) {
         auto opt = [](const json& v) { return v.is_null() ? std::string("-") : v.dump(); };
+        std::string held_by;
+        for (const auto& i : j["held_by"]) held_by += (held_by.empty() ? "" : ",") + i.dump();
         st_table.add(
-            {j["index"].dump(), j["state"].get<std::string>(), j["generation"].dump(),
-             opt(j["sequence"]), opt(j["length"]), mask_hex(j["pending"].get<std::uint64_t>()),
+            {j["index"].dump(), j["state"].get<std::string>(), j["usage"].get<std::string>(),
+             j["generation"].dump(), opt(j["position"]), opt(j["sequence"]), opt(j["length"]),
+             held_by.empty() ? "-" : held_by,
              j["age_ns"].is_null() ? "-" : human_duration(j["age_ns"].get<std::int64_t>())});
     }
     fmt::print("{}", st_table.render());
@@ -399,11 +452,13 @@ int cmd_inspect(const InspectOptions& o) {
     if (readers.empty()) {
         fmt::print("  (none)\n");
     } else {
-        Table rt({"INDEX", "STATE", "PID", "ALIVE", "START_SEQ", "CURSOR", "LAG", "HELD"});
+        Table rt({"INDEX", "STATE", "PID", "ALIVE", "HISTORY", "START", "CURSOR", "RELEASED",
+                  "LAG", "HELD"});
         for (const auto& j : readers) {
             rt.add({j["index"].dump(), j["state"].get<std::string>(), j["pid"].dump(),
-                    j["alive"].get<bool>() ? "yes" : "no", j["start_seq"].dump(),
-                    j["cursor"].dump(), j["lag"].dump(), j["held"].dump()});
+                    j["alive"].get<bool>() ? "yes" : "no", j["history"].get<bool>() ? "yes" : "no",
+                    j["start"].dump(), j["cursor"].dump(), j["released"].dump(), j["lag"].dump(),
+                    j["held"].dump()});
         }
         fmt::print("{}", rt.render());
     }

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "common.hpp"
+#include "layout.hpp"
 
 namespace zfd_tool {
 
@@ -72,6 +73,8 @@ int cmd_pub(const PubOptions& o) {
     cfg.slot_count = o.slots;
     cfg.slot_capacity = o.capacity;
     cfg.replace_stale = true;
+    cfg.overwrite_oldest = o.overwrite_oldest;
+    cfg.history = o.history;
     if (!parse_mode(o.mode, &cfg.mode)) {
         error("pub", fmt::format("--mode '{}' is not an octal permission like 0600", o.mode));
         return kExitUsage;
@@ -278,7 +281,9 @@ int cmd_sub(const SubOptions& o) {
         core::ErrorDetail d;
         Status st = Segment::open(o.name.c_str(), expected ? expected->data() : nullptr, &seg, &d);
         std::unique_ptr<Reader> reader;
-        if (st == Status::ok) st = Reader::open(seg, &reader);
+        if (st == Status::ok) {
+            st = Reader::open(seg, o.history ? core::layout::kReaderFlagHistory : 0, &reader);
+        }
         if (st != Status::ok) {
             const bool retry = o.follow && (st == Status::not_found || st == Status::peer_gone ||
                                             st == Status::timeout);

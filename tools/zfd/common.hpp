@@ -129,6 +129,8 @@ struct PubOptions {
     std::uint32_t wait_readers = 0;
     std::int64_t wait_readers_timeout_ms = -1;
     std::string type_hash;
+    bool overwrite_oldest = false;  // ZFD_SEGMENT_OVERWRITE_OLDEST
+    std::uint32_t history = 0;      // samples kept for late joiners
     bool quiet = false;
 };
 int cmd_pub(const PubOptions& o);
@@ -141,6 +143,7 @@ struct SubOptions {
     bool json = false;
     std::int64_t timeout_ms = -1;
     std::string type_hash;
+    bool history = false;  // ZFD_READER_HISTORY: the retained samples first
     bool quiet = false;
 };
 int cmd_sub(const SubOptions& o);

@@ -124,6 +124,11 @@ int main(int argc, char** argv) {
     pub->add_option("--wait-timeout", pub_o.wait_readers_timeout_ms,
                     "give up waiting for readers after MS milliseconds (default: no limit)");
     pub->add_option("--type-hash", pub_o.type_hash, "type hash of the samples (32 hex digits)");
+    pub->add_flag("--overwrite-oldest", pub_o.overwrite_oldest,
+                  "never wait for readers: reuse the oldest sample no reader holds");
+    pub->add_option("--history", pub_o.history,
+                    "keep the newest N samples for readers that attach later (sub --history)")
+        ->capture_default_str();
     pub->add_flag("-q,--quiet", pub_o.quiet, "no progress messages on stderr");
     pub->footer(
         "Without --rate/--size every line of stdin is one sample (without its newline).\n"
@@ -146,6 +151,8 @@ int main(int argc, char** argv) {
                     "give up (exit 3) when nothing arrives for MS milliseconds")
         ->check(CLI::NonNegativeNumber);
     sub->add_option("--type-hash", sub_o.type_hash, "expected type hash (32 hex digits)");
+    sub->add_flag("--history", sub_o.history,
+                  "first print the samples the segment keeps as history (pub --history)");
     sub->add_flag("-q,--quiet", sub_o.quiet, "no progress messages on stderr");
     sub->footer(
         "Each sample is printed as '<sequence> <payload>'; non-printable bytes are\n"
