@@ -37,6 +37,15 @@ std::string unique_name(const char* test, int k = 0) {
     return "ev-" + std::to_string(::getpid()) + "-" + test + "-" + std::to_string(k);
 }
 
+// Unlinks the names a test used when it ends, passed or failed (a killed
+// writer cannot): /dev/shm is left empty.
+struct Unlinker {
+    std::vector<std::string> names;
+    ~Unlinker() {
+        for (const auto& n : names) zfd_segment_unlink(n.c_str(), nullptr);
+    }
+};
+
 int readable(int fd, int timeout_ms = 0) {
     pollfd p{fd, POLLIN, 0};
     return ::poll(&p, 1, timeout_ms);
@@ -339,6 +348,7 @@ TEST(EventLoop, DetachedReaderIsReadableAndStaysReadable) {
 
 TEST(EventLoop, OwnerCloseMakesItReadableThenPeerGone) {
     const std::string name = unique_name("close");
+    Unlinker cleanup{{name}};
     zfd_segment* s = create(name);
     ASSERT_NE(s, nullptr);
     zfd_segment* c = nullptr;
@@ -396,10 +406,12 @@ TEST(EventLoop, SegmentDescriptorIsReadableWhenASlotFrees) {
 
 TEST(EventLoopProcesses, OneEpollLoopOverThreeWritersGetsEverySampleOnce) {
     constexpr uint64_t kN = 100000;
-    Child writers[3];
+    Unlinker cleanup;
+    Child writers[3];  // (destroyed first: killed before the names go)
     std::string names[3];
     for (int k = 0; k < 3; ++k) {
         names[k] = unique_name("three", k);
+        cleanup.names.push_back(names[k]);
         const std::string name = names[k];
         spawn(&writers[k], [name](int in, int out) { return writer_body(name, kN, 64, in, out); });
         ASSERT_TRUE(writers[k].expect('c')) << "writer " << k << " did not create its segment";
@@ -462,6 +474,7 @@ TEST(EventLoopProcesses, OneEpollLoopOverThreeWritersGetsEverySampleOnce) {
 
 TEST(EventLoopProcesses, AnIdleLoopBurnsNoCpu) {
     const std::string name = unique_name("idle");
+    Unlinker cleanup{{name}};
     Child w;
     spawn(&w, [name](int in, int out) { return writer_body(name, 1, 8, in, out); });
     ASSERT_TRUE(w.expect('c'));
@@ -502,6 +515,7 @@ TEST(EventLoopProcesses, AnIdleLoopBurnsNoCpu) {
 
 TEST(EventLoopProcesses, WriterKilledMakesTheDescriptorFireThenPeerGone) {
     const std::string name = unique_name("wkill");
+    Unlinker cleanup{{name}};
     Child w;
     spawn(&w, [name](int in, int out) {
         zfd_segment* s = create(name, 8, 64);
@@ -542,6 +556,7 @@ TEST(EventLoopProcesses, WriterKilledMakesTheDescriptorFireThenPeerGone) {
 
 TEST(EventLoopProcesses, ReaderKilledWhileArmedCostsTheWriterNothingAndLeavesNothing) {
     const std::string name = unique_name("rkill");
+    Unlinker cleanup{{name}};
     zfd_segment* s = create(name, 16, 64);
     ASSERT_NE(s, nullptr);
     const std::string iid = instance_hex(s);
@@ -615,6 +630,7 @@ TEST(EventLoopProcesses, AForkedChildGetsNoWakeUpForItsParentsReader) {
 TEST(EventLoopProcesses, SixtyFourReadersArmedAtOnceEachGetEverySample) {
     constexpr uint64_t kN = 3000;
     const std::string name = unique_name("r64");
+    Unlinker cleanup{{name}};
     Child w;
     spawn(&w, [name](int in, int out) { return writer_body(name, kN, 16, in, out); });
     ASSERT_TRUE(w.expect('c'));
