@@ -88,6 +88,8 @@ int main(int argc, char **argv)
     uint8_t hash[ZFD_TYPE_HASH_SIZE];
     struct itimerspec every = {{0, 50000000L}, {0, 50000000L}}; /* 50 ms */
     unsigned long count, ticks = 0;
+    char line[256];
+    size_t line_len = 0;
     int n, i, ep, tfd, open_sources, stdin_open = 1, ok = 1;
 
     if (argc < 3 || argc - 2 > MAX_SEGMENTS) {
@@ -142,16 +144,27 @@ int main(int argc, char **argv)
                 if (read(tfd, &expirations, sizeof expirations) == (ssize_t)sizeof expirations)
                     ticks += expirations;
             } else if (tag == TAG_STDIN) {
-                char line[256];
-                ssize_t len = read(STDIN_FILENO, line, sizeof line - 1);
+                /* Echo whole lines; a read may bring several, or part of one. */
+                ssize_t len = read(STDIN_FILENO, line + line_len, sizeof line - 1 - line_len);
+                char *start = line, *nl;
                 if (len <= 0) {
+                    if (line_len > 0)
+                        printf("stdin: %.*s\n", (int)line_len, line);
                     epoll_ctl(ep, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
                     printf("stdin: closed\n");
                     open_sources--;
-                } else {
-                    line[len] = '\0';
-                    line[strcspn(line, "\n")] = '\0';
-                    printf("stdin: %s\n", line);
+                    continue;
+                }
+                line_len += (size_t)len;
+                while ((nl = memchr(start, '\n', line_len - (size_t)(start - line))) != NULL) {
+                    printf("stdin: %.*s\n", (int)(nl - start), start);
+                    start = nl + 1;
+                }
+                line_len -= (size_t)(start - line);
+                memmove(line, start, line_len);
+                if (line_len == sizeof line - 1) { /* a line too long: print it in pieces */
+                    printf("stdin: %.*s\n", (int)line_len, line);
+                    line_len = 0;
                 }
             } else {
                 struct topic *t = &topics[tag];
