@@ -176,6 +176,22 @@ std::int32_t guarded(Body&& body) noexcept {
     }
 }
 
+// A take through `take`, and then, only when it found nothing (or a terminal
+// code) and the reader has an event-loop descriptor, that descriptor's step:
+// drain it and arm it, or keep it readable for a terminal code. Armed just
+// now, the take runs once more (a commit may have come before the arming).
+template <typename Take>
+[[gnu::always_inline]] inline Status settled(Reader::Impl& r, Take&& take) {
+    Status st = take();
+    if (st != Status::ok && r.ev) [[unlikely]] {
+        if (r.settle(st)) {
+            st = take();
+            if (st == Status::peer_gone || st == Status::detached) r.settle(st);
+        }
+    }
+    return st;
+}
+
 // Exception firewall for setup calls (create/open/unlink): body(detail)
 // returns a core Status and may fill detail; the outcome, exceptions
 // included, is reported through out_err.
@@ -512,7 +528,11 @@ int32_t zfd_segment_release_claim(zfd_segment* segment, uint32_t role) {
 int32_t zfd_reserve(zfd_segment* segment, zfd_slot* out_slot, void** out_data) {
     return guarded([&]() -> std::int32_t {
         if (segment == nullptr || out_slot == nullptr) return ZFD_E_INVAL;
-        return to_code(sample_path::reserve(*segment->impl, out_slot, out_data));
+        Status st = sample_path::reserve(*segment->impl, out_slot, out_data);
+        if (st == Status::no_free_slot && segment->impl->settle_space(st)) [[unlikely]] {
+            st = sample_path::reserve(*segment->impl, out_slot, out_data);  // armed: look again
+        }
+        return to_code(st);
     });
 }
 
@@ -566,7 +586,11 @@ int32_t zfd_discard(zfd_segment* segment, zfd_slot slot) {
 int32_t zfd_publish(zfd_segment* segment, const void* bytes, size_t len, uint64_t* out_sequence) {
     return guarded([&]() -> std::int32_t {
         if (segment == nullptr || (bytes == nullptr && len != 0)) return ZFD_E_INVAL;
-        return to_code(sample_path::publish(*segment->impl, bytes, len, out_sequence));
+        Status st = sample_path::publish(*segment->impl, bytes, len, out_sequence);
+        if (st == Status::no_free_slot && segment->impl->settle_space(st)) [[unlikely]] {
+            st = sample_path::publish(*segment->impl, bytes, len, out_sequence);
+        }
+        return to_code(st);
     });
 }
 
@@ -615,7 +639,9 @@ int32_t zfd_take(zfd_reader* reader, zfd_slot* out_slot, const void** out_data, 
                  uint64_t* out_sequence) {
     return guarded([&]() -> std::int32_t {
         if (reader == nullptr || out_slot == nullptr) return ZFD_E_INVAL;
-        return to_code(sample_path::take(*reader->impl, out_slot, out_data, out_len, out_sequence));
+        return to_code(settled(*reader->impl, [&] {
+            return sample_path::take(*reader->impl, out_slot, out_data, out_len, out_sequence);
+        }));
     });
 }
 
@@ -623,7 +649,9 @@ int32_t zfd_take_latest(zfd_reader* reader, zfd_slot* out_slot, const void** out
                         size_t* out_len, uint64_t* out_sequence) {
     return guarded([&]() -> std::int32_t {
         if (reader == nullptr || out_slot == nullptr) return ZFD_E_INVAL;
-        return to_code(reader->reader->take_latest(out_slot, out_data, out_len, out_sequence));
+        return to_code(settled(*reader->impl, [&] {
+            return reader->reader->take_latest(out_slot, out_data, out_len, out_sequence);
+        }));
     });
 }
 
@@ -638,7 +666,9 @@ int32_t zfd_take_copy(zfd_reader* reader, void* buf, size_t capacity, size_t* ou
                       uint64_t* out_sequence) {
     return guarded([&]() -> std::int32_t {
         if (reader == nullptr || (buf == nullptr && capacity != 0)) return ZFD_E_INVAL;
-        return to_code(reader->reader->take_copy(buf, capacity, out_len, out_sequence));
+        return to_code(settled(*reader->impl, [&] {
+            return reader->reader->take_copy(buf, capacity, out_len, out_sequence);
+        }));
     });
 }
 
@@ -691,6 +721,26 @@ int32_t zfd_reap_dead_readers(zfd_segment* segment, uint32_t* out_reaped) {
     return guarded([&]() -> std::int32_t {
         if (segment == nullptr) return ZFD_E_INVAL;
         return to_code(segment->seg->reap_dead_readers(out_reaped));
+    });
+}
+
+// ===========================================================================
+// Event loops (DESIGN §9; src/event_fd.hpp)
+// ===========================================================================
+
+int32_t zfd_reader_fd(zfd_reader* reader, int* out_fd) {
+    return guarded([&]() -> std::int32_t {
+        if (reader == nullptr || out_fd == nullptr) return ZFD_E_INVAL;
+        *out_fd = -1;
+        return to_code(reader->impl->reader_fd(out_fd));
+    });
+}
+
+int32_t zfd_segment_fd(zfd_segment* segment, int* out_fd) {
+    return guarded([&]() -> std::int32_t {
+        if (segment == nullptr || out_fd == nullptr) return ZFD_E_INVAL;
+        *out_fd = -1;
+        return to_code(segment->impl->space_fd(out_fd));
     });
 }
 

@@ -192,6 +192,9 @@ _PROTOTYPES = {
     "zfd_mark_reader_disconnected": (c_int32, [_SEG, c_uint32]),
     "zfd_reap_dead_readers": (c_int32, [_SEG, POINTER(c_uint32)]),
     "zfd_type_hash": (c_int32, [c_char_p, c_size_t, POINTER(c_uint8)]),
+    # event loops (since 0.2)
+    "zfd_reader_fd": (c_int32, [_RD, POINTER(ctypes.c_int)]),
+    "zfd_segment_fd": (c_int32, [_SEG, POINTER(ctypes.c_int)]),
 }
 
 
@@ -445,6 +448,15 @@ class Segment:
         _check(_lib.zfd_segment_release_claim(self._h, role), "zfd_segment_release_claim")
 
     # -- writer side (owner only) -------------------------------------------
+
+    def fileno(self) -> int:
+        """Owner only: a descriptor that polls readable when a slot may be
+        free (zfd_segment_fd). Owned by the segment: never close it. After
+        ``publish``/``reserve`` failed for want of a slot it becomes readable
+        once one frees; watch it with select/selectors/asyncio."""
+        fd = ctypes.c_int(-1)
+        _check(_lib.zfd_segment_fd(self._h, byref(fd)), "zfd_segment_fd")
+        return fd.value
 
     def publish(self, data) -> int:
         """Copy `data` (bytes-like) into a free slot and commit it; returns the
@@ -708,3 +720,59 @@ class Reader:
             return False
         _check(rc, "zfd_reader_wait")
         return True
+
+    # ---- event loops (zfd_reader_fd, since 0.2)
+
+    def fileno(self) -> int:
+        """A descriptor that polls readable when a sample (or a terminal
+        error) is waiting, for select/selectors/asyncio. Owned by the reader:
+        never read or close it. Contract: when it is readable, take until
+        ``take``/``take_copy`` return None; from then on it becomes readable
+        again with the next commit (no wake-up is lost)."""
+        fd = ctypes.c_int(-1)
+        _check(_lib.zfd_reader_fd(self._h, byref(fd)), "zfd_reader_fd")
+        return fd.value
+
+    async def wait_async(self, timeout: Optional[float] = None) -> bool:
+        """Wait in the running asyncio loop until ``fileno()`` is readable;
+        False on timeout. Then take until None (which re-arms it); readiness
+        may be spurious. Does not block the loop."""
+        import asyncio
+        loop = asyncio.get_running_loop()
+        fd = self.fileno()
+        ready = loop.create_future()
+
+        def on_readable() -> None:
+            if not ready.done():
+                ready.set_result(True)
+
+        loop.add_reader(fd, on_readable)
+        try:
+            if timeout is None:
+                await ready
+            else:
+                await asyncio.wait_for(ready, timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+        finally:
+            loop.remove_reader(fd)
+
+    def __aiter__(self) -> "Reader":
+        self.fileno()  # made (and armed) before the first wait
+        return self
+
+    async def __anext__(self) -> bytes:
+        """``async for data in reader``: copies of the samples in order
+        (``last_sequence`` holds each one's number); ends when the owner is
+        gone and everything is read, or the reader was detached."""
+        while True:
+            try:
+                data = self.take_copy()
+            except ZfdError as e:
+                if e.code in (E_PEER_GONE, E_DETACHED):
+                    raise StopAsyncIteration from None
+                raise
+            if data is not None:
+                return data
+            await self.wait_async()

@@ -117,6 +117,13 @@ struct alignas(kCacheLine) SegmentHeader {
     std::atomic<std::uint64_t> membership;  // bumped by every attach and detach
     std::atomic<std::uint64_t> evictions;   // bumped before an evicted slot changes state
     std::atomic<std::uint64_t> evict_high;  // 1 + the highest position ever evicted (set before evictions moves)
+    // Event-loop descriptors (event_fd.hpp): bit i = reader i's descriptor is
+    // armed (it found nothing and waits for a datagram); the owner's space
+    // descriptor is armed. Loaded by every commit / release next to the
+    // waiter counts (same line); written only when a descriptor arms or fires.
+    std::atomic<std::uint64_t> fd_armed;
+    std::atomic<std::uint32_t> space_fd_armed;
+    std::atomic<std::uint32_t> reserved3;
 
     // Line 7: futex words; only touched when a waiter is counted above.
     // The armed flags say "someone is (about to be) asleep on the current
@@ -128,6 +135,9 @@ struct alignas(kCacheLine) SegmentHeader {
     std::atomic<std::uint32_t> data_armed;
     std::atomic<std::uint32_t> space_armed;
     std::atomic<std::uint32_t> change_armed;
+    // The owner's space descriptor: the random part of its socket's name
+    // (event_fd.hpp); 0 while it has none.
+    std::atomic<std::uint64_t> space_fd_nonce;
 
     // Lines 8-9: provenance, written once before `state` goes ready.
     alignas(kCacheLine) std::uint8_t instance_id[kInstanceIdBytes];  // random; unique to this lifetime
@@ -153,7 +163,10 @@ struct alignas(kCacheLine) ReaderEntry {
     std::atomic<std::uint64_t> start;  // first position this reader may receive
     std::atomic<std::int32_t> pid;
     std::atomic<std::uint32_t> flags;
-    std::uint8_t reserved0[40];
+    // The reader's event-loop descriptor: the random part of its socket's
+    // name (event_fd.hpp); 0 while it has none.
+    std::atomic<std::uint64_t> fd_nonce;
+    std::uint8_t reserved0[32];
 
     // Line 1: this reader's progress, written only by the reader; the writer
     // reads it when its cached minimum is not enough (PROTOCOL.md).
@@ -217,12 +230,16 @@ static_assert(offsetof(SegmentHeader, evictions) == 416);
 static_assert(offsetof(SegmentHeader, evict_high) == 424);
 static_assert(offsetof(SegmentHeader, data_futex) == 448);
 static_assert(offsetof(SegmentHeader, data_armed) == 460);
+static_assert(offsetof(SegmentHeader, fd_armed) == 432, "same line as the waiter counts");
+static_assert(offsetof(SegmentHeader, space_fd_armed) == 440);
+static_assert(offsetof(SegmentHeader, space_fd_nonce) == 472);
 static_assert(offsetof(SegmentHeader, instance_id) == 512);
 static_assert(offsetof(SegmentHeader, mirror_of) == 528);
 static_assert(offsetof(SegmentHeader, flags) == 544);
 static_assert(offsetof(SegmentHeader, origin) == 576);
 static_assert(sizeof(ReaderEntry) == 2 * kCacheLine);
 static_assert(offsetof(ReaderEntry, cursor) == kCacheLine);
+static_assert(offsetof(ReaderEntry, fd_nonce) == 24);
 static_assert(sizeof(SlotControl) == kCacheLine);
 static_assert(sizeof(Descriptor) == kCacheLine);
 static_assert(offsetof(Descriptor, slot) == 24);

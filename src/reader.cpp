@@ -45,6 +45,7 @@ Status Reader::open(const std::shared_ptr<Segment>& segment, std::uint32_t flags
     impl->segment = segment;
     impl->seg = &s;
     impl->tag = next_tag();
+    impl->open_pid = ::getpid();
     const std::uint32_t nodes = 2 * s.slot_count;
     impl->holds.reset(new Impl::Hold[nodes]);
     impl->cur.reset(new std::uint32_t[s.slot_count]);
@@ -133,6 +134,7 @@ Reader::~Reader() {
         const std::uint64_t closing = (w & ~std::uint64_t{3}) | kReaderClosing;
         if (e.word.compare_exchange_strong(w, closing, kSeq)) {
             ZFD_FAULT_POINT("reader.close.closing");
+            if (r.ev) r.disarm_on_close();  // the index is still ours
             // Our progress leaves the notify generation's sum: keep it (and
             // one step for the slots we free) in `freed` first.
             s.hdr->freed.fetch_add(r.progress + 1, kSeq);

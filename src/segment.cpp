@@ -431,6 +431,8 @@ void Segment::close_owner() {
         word->fetch_add(1, kSeq);
         notify::futex_wake_all(word);
     }
+    // Armed event-loop descriptors: they read ZFD_E_PEER_GONE now.
+    s.fire_reader_fds();
     if (s.named) s.region->unlink_if_same_object();
 }
 
@@ -590,6 +592,9 @@ bool detach(Segment::Impl& s, std::uint32_t index, std::uint64_t word) {
     // A sleeping detached reader should notice now, not after its slice.
     s.hdr->data_futex.fetch_add(1, kSeq);
     notify::futex_wake_all(&s.hdr->data_futex);
+    // Its event-loop descriptor, if armed, reads ZFD_E_DETACHED now; a dead
+    // reader's costs one refused datagram, and its bit is gone.
+    s.fire_reader_fd(index);
     s.notify_space();
     return true;
 }

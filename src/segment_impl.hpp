@@ -6,6 +6,7 @@
 // never re-reads geometry from shared memory.
 #pragma once
 
+#include "event_fd.hpp"
 #include "layout.hpp"
 #include "notify.hpp"
 #include "region.hpp"
@@ -132,12 +133,32 @@ struct Segment::Impl {
         notify::light_barrier();
         notify::wake_if_waiting(space_point());
         notify::wake_if_waiting(change_point());
+        // Event-loop descriptor (event_fd.hpp): one load of the line the
+        // waiter counts are on; a system call only when it is armed.
+        if (hdr->space_fd_armed.load(std::memory_order_relaxed) != 0) [[unlikely]] fire_space_fd();
     }
     void notify_data() {
         notify::light_barrier();
         notify::wake_if_waiting(data_point());
         notify::wake_if_waiting(change_point());
+        if (hdr->fd_armed.load(std::memory_order_relaxed) != 0) [[unlikely]] fire_reader_fds();
     }
+
+    // ---- Event-loop descriptors (event_fd.cpp)
+    // Sends a byte to every reader whose descriptor is armed (and disarms it).
+    void fire_reader_fds();
+    // Disarms reader i's descriptor and wakes it if it was armed.
+    void fire_reader_fd(std::uint32_t index);
+    // Disarms the owner's space descriptor and wakes it if it was armed.
+    void fire_space_fd();
+    // zfd_segment_fd: the owner's space descriptor (made on first call).
+    Status space_fd(int* out_fd);
+    // After a reserve that found no slot: true when the caller should try
+    // once more (the descriptor was armed just now).
+    bool settle_space(Status st);
+    // Made once under readers_mutex, then read by any writer thread.
+    std::unique_ptr<event_fd::SpaceEvents> space_ev_owned;
+    std::atomic<event_fd::SpaceEvents*> space_ev{nullptr};
     notify::WaitPoint data_point() const {
         return {hdr->data_waiters, hdr->data_futex, hdr->data_armed};
     }
@@ -192,6 +213,8 @@ struct Reader::Impl {
     std::uint64_t validate_floor = 0;    // max(start, validate_below): below, check the slot
     std::uint32_t next_hint = kNoSlot;   // slot the writer announced next (prefetch)
     std::uint32_t empty_polls = 0;       // owner liveness is probed every 16 empty polls
+    std::unique_ptr<event_fd::ReaderEvents> ev;  // zfd_reader_fd, once asked for
+    pid_t open_pid = 0;                          // the process that opened it (fork check)
     // Label offset (sequence number - position) of the last sample taken,
     // and of the one find() returned: offsets never shrink.
     std::uint64_t min_offset = 0;
@@ -255,6 +278,13 @@ struct Reader::Impl {
     void skip_to(std::uint64_t pos);      // positions before pos count as read
     void publish_progress(bool freed);    // our line; wakes writers if freed
     Status empty_status(bool polling);    // no_sample or peer_gone
+    // ---- Event-loop descriptor (event_fd.cpp)
+    Status reader_fd(int* out_fd);        // zfd_reader_fd: made on first call
+    // After a take that returned `st` (not ok): drain, arm, or keep the
+    // descriptor readable for a terminal code. True when the caller should
+    // take once more (armed just now: the sample may have come meanwhile).
+    bool settle(Status st);
+    void disarm_on_close();               // our bit and nonce, while the entry is ours
     // Loads one byte of the payload line of the slot the writer announced
     // next. A demand load, not a prefetch instruction: on the AMD hosts this
     // was measured on, PREFETCHT0 of a line another core is about to write

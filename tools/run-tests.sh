@@ -26,6 +26,9 @@ packages+=(libssl-dev openssl tcpdump)
 # tools/run-sanitizers.sh: clang for the TSan and libFuzzer builds (libclang-rt-14-dev
 # holds their runtimes), llvm for llvm-symbolizer (readable sanitizer stacks).
 packages+=(clang libclang-rt-14-dev llvm)
+# tests/rust (the Rust consumer): Debian's rustc, so the test runs instead of
+# skipping on a fresh machine (plain rustc, no cargo, nothing downloaded).
+packages+=(rustc)
 
 # ---- 1. Debian packages (apt only when something is missing) ----
 install_missing "${packages[@]}"

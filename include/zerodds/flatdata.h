@@ -548,6 +548,83 @@ ZFD_API int32_t zfd_mark_reader_disconnected(zfd_segment *segment, uint32_t read
 ZFD_API int32_t zfd_reap_dead_readers(zfd_segment *segment, uint32_t *out_reaped);
 
 /* ======================================================================
+ * Event loops (since 0.2)
+ *
+ * A reader (and an owner waiting for space) can hand an event loop (epoll,
+ * poll, select, libuv, asio, Python asyncio, tokio) a file descriptor to
+ * watch instead of parking a thread in zfd_reader_wait. The descriptor is
+ * only ever *watched* for readability: never read from, written to, or
+ * closed by the caller, and never passed to another process.
+ *
+ * Cost: until a descriptor exists the data path is unchanged (no system
+ * call on commit, take or release). A commit or release makes a system call
+ * only while some descriptor is armed, i.e. waits for it; a take that finds
+ * nothing on a reader that has a descriptor makes a few (it drains and arms
+ * the descriptor).
+ *
+ * Mechanism, for those who look: the reader's descriptor is an epoll set
+ * holding a datagram socket bound in the Linux abstract namespace (no file;
+ * the name "@zfd/<instance id>/r<index>/<random>" disappears with the
+ * process) and, for a segment owned by another process, a pidfd of the
+ * owner. Writer and reader must share a network namespace.
+ * ====================================================================== */
+
+/**
+ * A descriptor that polls readable when this reader has something to take:
+ * a sample, or a terminal code (ZFD_E_PEER_GONE, ZFD_E_DETACHED).
+ *
+ * out_fd: receives the descriptor (-1 on failure). It is owned by the
+ * reader handle: zfd_reader_close closes it; do not close it yourself. It is
+ * O_CLOEXEC. Calling again returns the same descriptor.
+ *
+ * The contract: when the descriptor polls readable, call zfd_take (or
+ * zfd_take_copy, zfd_take_latest) until it returns ZFD_E_NO_SAMPLE; from
+ * then on the descriptor polls readable again as soon as a new sample is
+ * committed. Nothing else needs to be called and no wake-up is lost: a take
+ * that returns ZFD_E_NO_SAMPLE re-arms the descriptor and looks once more
+ * before it returns. Readiness is level-triggered and may be spurious (a
+ * take then returns ZFD_E_NO_SAMPLE, which re-arms it). After a terminal
+ * code the descriptor stays readable until the reader is closed. If a
+ * sample is already waiting when the descriptor is made, it is readable at
+ * once. The owner's death makes it readable (the next takes return what
+ * remains, then ZFD_E_PEER_GONE) when the owner is in this process's PID
+ * namespace; otherwise the death is noticed by the next take.
+ * Works for the owner's own readers and for in-memory segments too.
+ *
+ * Fork: a process forked from the one that opened the reader gets no
+ * working wake-up for it: this call returns ZFD_E_UNSUPPORTED there, its
+ * takes never arm or drain the parent's descriptor, and the inherited
+ * descriptor number must not be watched by the child.
+ *
+ * Returns ZFD_OK, ZFD_E_INVAL (NULL reader or out_fd), ZFD_E_UNSUPPORTED
+ * (called in a forked child), ZFD_E_NOMEM, ZFD_E_SYSTEM (no socket, epoll
+ * set or abstract name could be made, e.g. the descriptor limit).
+ * The reader's thread (a reader handle is used by one thread at a time).
+ * Since: 0.2
+ */
+ZFD_API int32_t zfd_reader_fd(zfd_reader *reader, int *out_fd);
+
+/**
+ * For the owner: a descriptor that polls readable when a slot may be free,
+ * for a writer under backpressure.
+ *
+ * out_fd: receives the descriptor (-1 on failure), owned by the segment
+ * handle (zfd_segment_close closes it; do not close it yourself), O_CLOEXEC.
+ * Calling again returns the same descriptor.
+ *
+ * The contract: it is readable when made. When zfd_reserve or zfd_publish
+ * returns ZFD_E_NO_FREE_SLOT, that call has armed it (and looked once more):
+ * it polls readable as soon as a slot is freed (a release, a reader
+ * skipping or leaving, a discard, an eviction, a reap). Then reserve again;
+ * readiness may be spurious. zfd_reserve_wait does not use it.
+ *
+ * Returns ZFD_OK, ZFD_E_INVAL (NULL segment or out_fd), ZFD_E_PERMISSION
+ * (not the owner handle), ZFD_E_UNSUPPORTED (called in a process forked
+ * from the owner's), ZFD_E_NOMEM, ZFD_E_SYSTEM. Thread-safe. Since: 0.2
+ */
+ZFD_API int32_t zfd_segment_fd(zfd_segment *segment, int *out_fd);
+
+/* ======================================================================
  * Type identity
  * ====================================================================== */
 

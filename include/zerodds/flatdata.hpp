@@ -689,6 +689,19 @@ public:
     /** The C handle, still owned by this Segment; NULL when empty. Since: 0.1 */
     zfd_segment* native_handle() const noexcept { return handle_; }
 
+    /**
+     * Owner only: the descriptor an event loop watches for "a slot may be
+     * free" (zfd_segment_fd), still owned by this Segment: never close it.
+     * native_handle() stays the C handle (0.1); this is the OS descriptor,
+     * for asio (posix::stream_descriptor over a dup()), libuv, epoll.
+     * Throws zfd::error (permission on a consumer handle). Since: 0.2
+     */
+    int native_fd() const {
+        int fd = -1;
+        detail::check(zfd_segment_fd(handle_, &fd), "zfd_segment_fd");
+        return fd;
+    }
+
     /** Give up ownership: returns the handle (caller closes it) and becomes empty. */
     [[nodiscard]] zfd_segment* release() noexcept { return std::exchange(handle_, nullptr); }
 
@@ -1204,6 +1217,21 @@ public:
 
     /** The C handle, still owned by this Reader; NULL when empty. Since: 0.1 */
     zfd_reader* native_handle() const noexcept { return reader_; }
+
+    /**
+     * The descriptor an event loop watches (zfd_reader_fd): readable when a
+     * sample (or a terminal error) is waiting. Still owned by this Reader:
+     * never read or close it. When it is readable, try_take() until it
+     * returns nullopt; then it is readable again with the next commit.
+     * native_handle() stays the C handle (0.1); this is the OS descriptor,
+     * for asio (posix::stream_descriptor over a dup()), libuv, epoll.
+     * Throws zfd::error. Since: 0.2
+     */
+    int native_fd() const {
+        int fd = -1;
+        detail::check(zfd_reader_fd(reader_, &fd), "zfd_reader_fd");
+        return fd;
+    }
 
     /** True when the Reader holds a reader handle. Since: 0.1 */
     explicit operator bool() const noexcept { return reader_ != nullptr; }

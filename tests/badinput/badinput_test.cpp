@@ -957,6 +957,51 @@ std::vector<Case> cases(Named& named) {
         return int64_t{zfd_reap_dead_readers(e.a.get(), nullptr)};
     }, {OK});
 
+    // ------------------------------------------------ event loops
+    add("zfd_reader_fd", "NULL reader", [] {
+        int fd = 5;
+        const int32_t rc = zfd_reader_fd(nullptr, &fd);
+        return fd == 5 ? int64_t{rc} : kMisbehaved;  // nothing written without a handle
+    }, {INVAL});
+    add("zfd_reader_fd", "NULL out_fd", [] {
+        Env e;
+        return int64_t{zfd_reader_fd(e.r1.get(), nullptr)};
+    }, {INVAL});
+    add("zfd_reader_fd", "detached reader (made, readable: a take says DETACHED)", [] {
+        Env e;
+        check(zfd_mark_reader_disconnected(e.a.get(), zfd_reader_index(e.r1.get())), "detach");
+        int fd = -1;
+        const int32_t rc = zfd_reader_fd(e.r1.get(), &fd);
+        return rc == ZFD_OK && fd < 0 ? kMisbehaved : int64_t{rc};
+    }, {OK});
+    add("zfd_reader_fd", "twice (the same descriptor)", [] {
+        Env e;
+        int a = -1, b = -2;
+        check(zfd_reader_fd(e.r1.get(), &a), "zfd_reader_fd");
+        const int32_t rc = zfd_reader_fd(e.r1.get(), &b);
+        return a == b ? int64_t{rc} : kMisbehaved;
+    }, {OK});
+    add("zfd_segment_fd", "NULL segment", [] {
+        int fd = 5;
+        return int64_t{zfd_segment_fd(nullptr, &fd)};
+    }, {INVAL});
+    add("zfd_segment_fd", "NULL out_fd", [] {
+        Env e;
+        return int64_t{zfd_segment_fd(e.a.get(), nullptr)};
+    }, {INVAL});
+    add("zfd_segment_fd", "consumer handle", [consumer] {
+        int fd = 5;
+        const int32_t rc = zfd_segment_fd(consumer, &fd);
+        return fd == -1 ? int64_t{rc} : kMisbehaved;  // -1 on failure
+    }, {PERMISSION});
+    add("zfd_segment_fd", "twice (the same descriptor)", [] {
+        Env e;
+        int a = -1, b = -2;
+        check(zfd_segment_fd(e.a.get(), &a), "zfd_segment_fd");
+        const int32_t rc = zfd_segment_fd(e.a.get(), &b);
+        return a == b ? int64_t{rc} : kMisbehaved;
+    }, {OK});
+
     // ------------------------------------------------ type identity
     add("zfd_type_hash", "NULL layout_descriptor", [] {
         uint8_t out[ZFD_TYPE_HASH_SIZE];

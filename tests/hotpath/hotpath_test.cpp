@@ -215,6 +215,23 @@ int run_segment(int which, const char *name, SegReport *rep, int32_t *setup_stat
         }
     }
 
+    // Named: reader 1 also has an event-loop descriptor (zfd_reader_fd). It
+    // is armed when made and fires once in the warm-up; after that its takes
+    // always find a sample, so it is never armed again and the window must
+    // still count no system call.
+    if (name != nullptr) {
+        int fd = -1;
+        st = zfd_reader_fd(readers[1], &fd);
+        if (st != ZFD_OK) {
+            *setup_status = st;
+            std::fprintf(stderr, "hotpath: zfd_reader_fd: %s\n", zfd_status_str(st));
+            for (auto *r : readers) zfd_reader_close(r);
+            zfd_segment_close(consumer);
+            zfd_segment_close(owner);
+            return 5;
+        }
+    }
+
     uint64_t value = 0;         // payload written: a running counter
     uint64_t expect_value[kReaders] = {};
     uint64_t last_seq[kReaders] = {};
